@@ -1,2 +1,3 @@
+export * from './binance.js';
 export * from './numbers.js';
 export * from './symbols.js';

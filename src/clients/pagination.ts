@@ -1,0 +1,49 @@
+/**
+ * Fetches `windows` with up to `concurrency` requests in flight and yields their pages in window
+ * order, skipping empty ones. Memory stays bounded by `concurrency` pages. Leaving the loop early
+ * (`break`, an error, the caller's signal) aborts the requests still in flight.
+ */
+export async function* orderedPages<W, T>(
+  windows: Iterable<W>,
+  fetchWindow: (window: W, signal: AbortSignal) => Promise<T[]>,
+  options: { concurrency: number; signal?: AbortSignal | undefined },
+): AsyncGenerator<T[], void, undefined> {
+  const controller = new AbortController();
+  const outer = options.signal;
+  const onAbort = () => controller.abort(outer?.reason);
+  outer?.addEventListener('abort', onAbort, { once: true });
+  if (outer?.aborted) controller.abort(outer.reason);
+  const iterator = windows[Symbol.iterator]();
+  const inflight: Promise<T[]>[] = [];
+  const launch = () => {
+    while (inflight.length < Math.max(1, options.concurrency)) {
+      const next = iterator.next();
+      if (next.done) return;
+      const promise = fetchWindow(next.value, controller.signal);
+      // Rejections are observed when the page's turn comes; until then they must not go unhandled.
+      promise.catch(() => undefined);
+      inflight.push(promise);
+    }
+  };
+  try {
+    controller.signal.throwIfAborted();
+    launch();
+    while (inflight.length > 0) {
+      const page = await inflight.shift()!;
+      launch();
+      if (page.length > 0) yield page;
+    }
+  } finally {
+    outer?.removeEventListener('abort', onAbort);
+    if (inflight.length > 0) controller.abort(new DOMException('Iteration ended', 'AbortError'));
+  }
+}
+
+/** `[start, end)` windows covering `[from, to)` in steps of `size` ms (the last one may be shorter). */
+export function* timeWindows(
+  from: number,
+  to: number,
+  size: number,
+): Generator<{ start: number; end: number }> {
+  for (let start = from; start < to; start += size) yield { start, end: Math.min(to, start + size) };
+}

@@ -1,0 +1,81 @@
+import type { Interval } from '../core/intervals.js';
+import type { TimeInput } from '../core/time.js';
+import type { SymbolRegistry } from '../normalize/symbols.js';
+
+/** A rate budget per egress: at most `limit` units (requests, or weight on Binance) per `intervalMs`. */
+export interface RateLimit {
+  readonly limit: number;
+  readonly intervalMs: number;
+}
+
+/** Where log lines go. Every message is redacted before it reaches the logger. */
+export interface Logger {
+  debug?(message: string, meta?: Record<string, unknown>): void;
+  info?(message: string, meta?: Record<string, unknown>): void;
+  warn?(message: string, meta?: Record<string, unknown>): void;
+  error?(message: string, meta?: Record<string, unknown>): void;
+}
+
+/** Something the client did on the caller's behalf that the caller may want to know (a clamped range). */
+export interface ClientWarning {
+  readonly code: 'RANGE_CLAMPED';
+  readonly message: string;
+  readonly venue: string;
+  readonly endpoint: string;
+  /** The range actually served. */
+  readonly from?: number;
+  readonly to?: number;
+}
+
+/** Options every venue client takes. */
+export interface ClientOptions {
+  /** REST base URL (testnets, mocks). @default the venue's production host */
+  readonly baseUrl?: string;
+  /** WebSocket base URL. @default the venue's production stream host */
+  readonly wsUrl?: string;
+  /** HTTP(S) proxy URLs; each is one more egress with its own rate budget. @default [] */
+  readonly proxies?: readonly (string | URL)[];
+  /** Whether the direct connection is an egress too. @default true */
+  readonly direct?: boolean;
+  /** Budget per egress. @default the venue's published budget */
+  readonly rateLimit?: RateLimit;
+  /** Per-request timeout. @default 15000 */
+  readonly timeoutMs?: number;
+  /** Retries of transient failures (5xx, resets, timeouts) per request. @default 5 */
+  readonly retries?: number;
+  /** First retry delay; doubles each retry, jittered. @default 500 */
+  readonly retryDelayMs?: number;
+  /** Requests in flight per egress during a backfill. @default 4 */
+  readonly concurrency?: number;
+  /** Cancels every request of this client. */
+  readonly signal?: AbortSignal;
+  /** Receives redacted log lines. @default no logging */
+  readonly logger?: Logger;
+  /** Called when the client clamps a range the venue cannot serve in full. */
+  readonly onWarning?: (warning: ClientWarning) => void;
+  /**
+   * What to do with a range that reaches before a venue's retention window (Binance's 30 days of
+   * statistics, OKX's 1,440 rubik rows): `'clamp'` serves what exists and reports a warning,
+   * `'throw'` raises `HistoryRangeError`. @default 'clamp'
+   */
+  readonly outOfRange?: 'clamp' | 'throw';
+  /** Canonical symbol ↔ instrument map. @default loaded from `instruments()` on first use */
+  readonly registry?: SymbolRegistry;
+  /** Clock for clamping to closed periods. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** Parameters of the history methods: `[from, to)` half-open. */
+export interface HistoryParams {
+  /** Canonical symbol, e.g. `'BTC'`, `'PEPE'`. */
+  readonly symbol: string;
+  readonly from: TimeInput;
+  readonly to: TimeInput;
+  /** Cancels this iteration. */
+  readonly signal?: AbortSignal;
+}
+
+/** History parameters of kinds that have a period. */
+export interface IntervalHistoryParams extends HistoryParams {
+  readonly interval: Interval;
+}

@@ -1,0 +1,194 @@
+import type { Interval } from '../core/intervals.js';
+import type {
+  Candle,
+  FundingRate,
+  LongShortKind,
+  LongShortRatio,
+  OpenInterest,
+  PredictedFunding,
+  Source,
+  TakerVolume,
+} from '../core/types.js';
+import { num, numOrUndefined } from './numbers.js';
+import { type InstrumentInfo, splitMultiplier } from './symbols.js';
+
+/** What a Binance normaliser needs besides the payload. */
+export interface BinanceContext {
+  /** The instrument the rows belong to (from the symbol registry). */
+  readonly instrument: InstrumentInfo;
+  /** The period of the rows, for kinds that have one. */
+  readonly interval?: Interval;
+  /** Who served the rows. @default 'binance' */
+  readonly source?: Source;
+}
+
+/** One hour: every Binance funding interval (1 h, 4 h, 8 h) lands on this grid. */
+const FUNDING_GRID = 3_600_000;
+
+/** Funding times arrive a few ms after the boundary (…002, …005): snap them to the hour grid. */
+export function snapFundingTime(ts: number): number {
+  return Math.round(ts / FUNDING_GRID) * FUNDING_GRID;
+}
+
+/**
+ * Kline rows (`/fapi/v1/klines`) to candles, prices per one base unit, volumes in base units.
+ * Taker buy volume comes from column 9. The caller drops the still-forming candle.
+ * @example binanceCandles([[1717200000000,"67500.1","67530","67480.2","67512.4","152.381",1717200059999,"10289123.55",2143,"80.114","5409123.11","0"]], { instrument, interval: '1m' })
+ */
+export function binanceCandles(
+  rows: readonly (readonly [
+    number,
+    string,
+    string,
+    string,
+    string,
+    string,
+    number,
+    string,
+    number,
+    string,
+    string,
+    ...unknown[],
+  ])[],
+  ctx: BinanceContext & { interval: Interval },
+): Candle[] {
+  const { instrument, interval } = ctx;
+  const m = instrument.multiplier;
+  const base = {
+    source: ctx.source ?? 'binance',
+    exchange: 'binance',
+    symbol: instrument.symbol,
+    interval,
+  } as const;
+  const out: Candle[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    out[i] = {
+      ...base,
+      ts: r[0],
+      open: num(r[1], 'open') / m,
+      high: num(r[2], 'high') / m,
+      low: num(r[3], 'low') / m,
+      close: num(r[4], 'close') / m,
+      volume: num(r[5], 'volume') * m,
+      quoteVolume: num(r[7], 'quoteVolume'),
+      trades: r[8],
+      takerBuyVolume: num(r[9], 'takerBuyVolume') * m,
+    };
+  }
+  return out;
+}
+
+/** Funding-rate history rows to `FundingRate`s, `ts` snapped to the funding grid. */
+export function binanceFunding(
+  rows: readonly { fundingTime: number; fundingRate: string; markPrice?: string | undefined }[],
+  ctx: BinanceContext,
+): FundingRate[] {
+  const m = ctx.instrument.multiplier;
+  return rows.map((r) => {
+    const mark = numOrUndefined(r.markPrice);
+    return {
+      source: ctx.source ?? 'binance',
+      exchange: 'binance',
+      symbol: ctx.instrument.symbol,
+      ts: snapFundingTime(r.fundingTime),
+      rate: num(r.fundingRate, 'fundingRate'),
+      markPrice: mark === undefined ? undefined : mark / m,
+    };
+  });
+}
+
+/** The `premiumIndex` snapshot: `lastFundingRate` is the rate accruing for `nextFundingTime`. */
+export function binancePredictedFunding(
+  raw: { lastFundingRate: string; nextFundingTime: number; time: number },
+  ctx: BinanceContext,
+): PredictedFunding {
+  return {
+    source: ctx.source ?? 'binance',
+    exchange: 'binance',
+    symbol: ctx.instrument.symbol,
+    ts: raw.time,
+    rate: num(raw.lastFundingRate, 'lastFundingRate'),
+    nextFundingTime: raw.nextFundingTime,
+  };
+}
+
+/** `openInterestHist` rows: `sumOpenInterest` is one-sided, in (bundles of) the base asset. */
+export function binanceOpenInterest(
+  rows: readonly { sumOpenInterest: string; sumOpenInterestValue?: string | undefined; timestamp: number }[],
+  ctx: BinanceContext & { interval: Interval },
+): OpenInterest[] {
+  const m = ctx.instrument.multiplier;
+  return rows.map((r) => ({
+    source: ctx.source ?? 'binance',
+    exchange: 'binance',
+    symbol: ctx.instrument.symbol,
+    interval: ctx.interval,
+    ts: r.timestamp,
+    openInterest: num(r.sumOpenInterest, 'sumOpenInterest') * m,
+    openInterestUsd: numOrUndefined(r.sumOpenInterestValue),
+  }));
+}
+
+/** Long/short ratio rows of any of the three populations (`longAccount` is the long *position* share for `topPosition`). */
+export function binanceLongShortRatio(
+  rows: readonly { longShortRatio: string; longAccount: string; shortAccount: string; timestamp: number }[],
+  ctx: BinanceContext & { interval: Interval; kind: LongShortKind },
+): LongShortRatio[] {
+  return rows.map((r) => ({
+    source: ctx.source ?? 'binance',
+    exchange: 'binance',
+    symbol: ctx.instrument.symbol,
+    interval: ctx.interval,
+    kind: ctx.kind,
+    ts: r.timestamp,
+    ratio: num(r.longShortRatio, 'longShortRatio'),
+    longShare: numOrUndefined(r.longAccount),
+    shortShare: numOrUndefined(r.shortAccount),
+  }));
+}
+
+/** `takerlongshortRatio` rows: taker buy and sell volume in base units. */
+export function binanceTakerVolume(
+  rows: readonly { buyVol: string; sellVol: string; timestamp: number }[],
+  ctx: BinanceContext & { interval: Interval },
+): TakerVolume[] {
+  const m = ctx.instrument.multiplier;
+  return rows.map((r) => ({
+    source: ctx.source ?? 'binance',
+    exchange: 'binance',
+    symbol: ctx.instrument.symbol,
+    interval: ctx.interval,
+    ts: r.timestamp,
+    buyVolume: num(r.buyVol, 'buyVol') * m,
+    sellVolume: num(r.sellVol, 'sellVol') * m,
+  }));
+}
+
+/** USDT-quoted perpetuals of an `exchangeInfo` body (including TradFi perpetuals), mapped to canonical symbols. */
+export function binanceInstruments(
+  symbols: readonly {
+    symbol: string;
+    contractType: string;
+    status: string;
+    baseAsset: string;
+    quoteAsset: string;
+    onboardDate?: number | undefined;
+  }[],
+): InstrumentInfo[] {
+  const out: InstrumentInfo[] = [];
+  for (const s of symbols) {
+    if (!s.contractType.endsWith('PERPETUAL') || s.quoteAsset !== 'USDT') continue;
+    const { symbol, multiplier } = splitMultiplier(s.baseAsset);
+    out.push({
+      exchange: 'binance',
+      instrument: s.symbol,
+      symbol,
+      quote: s.quoteAsset,
+      multiplier,
+      listedAt: s.onboardDate,
+      status: s.status,
+    });
+  }
+  return out;
+}
