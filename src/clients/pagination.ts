@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * Fetches `windows` with up to `concurrency` requests in flight and yields their pages in window
  * order, skipping empty ones. Memory stays bounded by `concurrency` pages. Leaving the loop early
@@ -9,6 +11,8 @@ export async function* orderedPages<W, T>(
   options: { concurrency: number; signal?: AbortSignal | undefined },
 ): AsyncGenerator<T[], void, undefined> {
   const controller = new AbortController();
+  // Every request in flight listens on this signal (timeouts, budgets): more than Node's default of 10.
+  setMaxListeners(0, controller.signal);
   const outer = options.signal;
   const onAbort = () => controller.abort(outer?.reason);
   outer?.addEventListener('abort', onAbort, { once: true });

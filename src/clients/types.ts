@@ -45,6 +45,11 @@ export interface ClientOptions {
   readonly retries?: number;
   /** First retry delay; doubles each retry, jittered. @default 500 */
   readonly retryDelayMs?: number;
+  /**
+   * How long a request may wait for a banned or failed egress to come back before it fails with
+   * `NoEgressError` (a 418 ban lasts minutes to days: waiting that long would look like a hang). @default 5000
+   */
+  readonly maxEgressWaitMs?: number;
   /** Requests in flight per egress during a backfill. @default 4 */
   readonly concurrency?: number;
   /** Cancels every request of this client. */

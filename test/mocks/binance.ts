@@ -81,6 +81,8 @@ export interface BinanceSimStats {
   status429: number;
   status418: number;
   byClient: Map<string, number>;
+  /** Weight served per client and window start, to measure how much of the budget a client uses. */
+  windows: Map<string, Map<number, number>>;
 }
 
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
@@ -91,7 +93,14 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
   const banMs = options.banMs ?? 120_000;
   const strikes = new Map<string, { window: number; count: number }>();
   const bannedUntil = new Map<string, number>();
-  const stats: BinanceSimStats = { requests: 0, weight: 0, status429: 0, status418: 0, byClient: new Map() };
+  const stats: BinanceSimStats = {
+    requests: 0,
+    weight: 0,
+    status429: 0,
+    status418: 0,
+    byClient: new Map(),
+    windows: new Map(),
+  };
 
   const instrumentOf = (url: URL): { symbol: string; multiplier: number } | Response => {
     const raw = url.searchParams.get('symbol');
@@ -181,6 +190,9 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
       );
     }
     stats.weight += weight;
+    const perClient = stats.windows.get(clientId) ?? new Map<number, number>();
+    stats.windows.set(clientId, perClient);
+    perClient.set(budget.windowOf(t), (perClient.get(budget.windowOf(t)) ?? 0) + weight);
     const headers = { 'X-MBX-USED-WEIGHT-1M': String(used) };
     const ok = (body: unknown) => json(body, { headers });
 
@@ -192,7 +204,19 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
           timezone: 'UTC',
           serverTime: t,
           rateLimits: [
-            { rateLimitType: 'REQUEST_WEIGHT', interval: 'MINUTE', intervalNum: 1, limit: budget.limit },
+            budget.windowMs % MINUTE === 0
+              ? {
+                  rateLimitType: 'REQUEST_WEIGHT',
+                  interval: 'MINUTE',
+                  intervalNum: budget.windowMs / MINUTE,
+                  limit: budget.limit,
+                }
+              : {
+                  rateLimitType: 'REQUEST_WEIGHT',
+                  interval: 'SECOND',
+                  intervalNum: budget.windowMs / 1000,
+                  limit: budget.limit,
+                },
             { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
           ],
           symbols: Object.entries(BINANCE_INSTRUMENTS)

@@ -140,6 +140,7 @@ export class BinanceClient {
       timeoutMs,
       retries,
       retryDelayMs: options.retryDelayMs,
+      maxEgressWaitMs: options.maxEgressWaitMs,
       signal: options.signal,
       logger: options.logger,
       now: this.#now,

@@ -62,7 +62,7 @@ export interface TransportOptions {
   readonly signal?: AbortSignal | undefined;
   readonly logger?: Logger | undefined;
   readonly now?: (() => number) | undefined;
-  /** How long a request may wait for a banned or failed egress to come back before `NoEgressError`. @default 30000 */
+  /** How long a request may wait for a banned or failed egress to come back before `NoEgressError`. @default 5000 */
   readonly maxEgressWaitMs?: number | undefined;
 }
 
@@ -222,7 +222,7 @@ export class Transport {
     exclude: ReadonlySet<string>,
     signal: AbortSignal | undefined,
   ): Promise<Egress> {
-    const maxWait = this.#options.maxEgressWaitMs ?? 30_000;
+    const maxWait = this.#options.maxEgressWaitMs ?? 5_000;
     const deadline = this.#now() + maxWait;
     for (;;) {
       const t = this.#now();
