@@ -54,26 +54,50 @@ export function binanceCandles(
 ): Candle[] {
   const { instrument, interval } = ctx;
   const m = instrument.multiplier;
-  const base = {
-    source: ctx.source ?? 'binance',
-    exchange: 'binance',
-    symbol: instrument.symbol,
-    interval,
-  } as const;
+  const source = ctx.source ?? 'binance';
+  const symbol = instrument.symbol;
   const out: Candle[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
+    const open = +r[1];
+    const high = +r[2];
+    const low = +r[3];
+    const close = +r[4];
+    const volume = +r[5];
+    const quoteVolume = +r[7];
+    const takerBuy = +r[9];
+    // `+''` is 0: blank fields must fail like any other non-number (see `num`). One check per row.
+    if (
+      !Number.isFinite(open + high + low + close + volume + quoteVolume + takerBuy) ||
+      r[1].length * r[2].length * r[3].length * r[4].length * r[5].length * r[7].length * r[9].length === 0
+    ) {
+      for (const [i, field] of [
+        [1, 'open'],
+        [2, 'high'],
+        [3, 'low'],
+        [4, 'close'],
+        [5, 'volume'],
+        [7, 'quoteVolume'],
+        [9, 'takerBuyVolume'],
+      ] as const) {
+        num(r[i], field);
+      }
+    }
+    // One literal per candle (no spread): this loop runs for every candle of a backfill.
     out[i] = {
-      ...base,
+      source,
+      exchange: 'binance',
+      symbol,
+      interval,
       ts: r[0],
-      open: num(r[1], 'open') / m,
-      high: num(r[2], 'high') / m,
-      low: num(r[3], 'low') / m,
-      close: num(r[4], 'close') / m,
-      volume: num(r[5], 'volume') * m,
-      quoteVolume: num(r[7], 'quoteVolume'),
+      open: open / m,
+      high: high / m,
+      low: low / m,
+      close: close / m,
+      volume: volume * m,
+      quoteVolume,
       trades: r[8],
-      takerBuyVolume: num(r[9], 'takerBuyVolume') * m,
+      takerBuyVolume: takerBuy * m,
     };
   }
   return out;

@@ -1,0 +1,219 @@
+import { addInterval, type Interval } from '../core/intervals.js';
+import type {
+  Candle,
+  FundingRate,
+  LongShortRatio,
+  OpenInterest,
+  PredictedFunding,
+  Source,
+} from '../core/types.js';
+import { num, numOrUndefined } from './numbers.js';
+import { type InstrumentInfo, splitMultiplier } from './symbols.js';
+
+/** What a Bybit normaliser needs besides the payload. */
+export interface BybitContext {
+  /** The instrument the rows belong to (from the symbol registry). */
+  readonly instrument: InstrumentInfo;
+  /** The period of the rows, for kinds that have one. */
+  readonly interval?: Interval;
+  /** Who served the rows. @default 'bybit' */
+  readonly source?: Source;
+}
+
+/** Sorts by `ts` ascending (Bybit lists newest first) and keeps the first row of each `ts`. */
+function ascending<T extends { ts: number }>(records: T[]): T[] {
+  records.sort((a, b) => a.ts - b.ts);
+  return records.filter((r, i) => i === 0 || records[i - 1]!.ts !== r.ts);
+}
+
+/**
+ * Kline rows (`/v5/market/kline`, newest first) to closed candles in ascending order. Bybit has no
+ * closed flag in REST and lists the forming candle first: rows whose period has not ended by
+ * `ctx.now` are dropped. Prices per one base unit (÷ multiplier), volume in base units (× multiplier),
+ * `turnover` becomes `quoteVolume`.
+ * @example bybitCandles([['1786816800000', '63044.4', '63089.6', '63000.1', '63027.8', '385.721', '24314058.6517']], { instrument, interval: '1h', now })
+ */
+export function bybitCandles(
+  rows: readonly (readonly [number, string, string, string, string, string, string, ...unknown[]])[],
+  ctx: BybitContext & { interval: Interval; now: number },
+): Candle[] {
+  const { instrument, interval, now } = ctx;
+  const m = instrument.multiplier;
+  const out: Candle[] = [];
+  for (const r of rows) {
+    if (addInterval(r[0], interval, 1) > now) continue;
+    out.push({
+      source: ctx.source ?? 'bybit',
+      exchange: 'bybit',
+      symbol: instrument.symbol,
+      interval,
+      ts: r[0],
+      open: num(r[1], 'open') / m,
+      high: num(r[2], 'high') / m,
+      low: num(r[3], 'low') / m,
+      close: num(r[4], 'close') / m,
+      volume: num(r[5], 'volume') * m,
+      quoteVolume: num(r[6], 'turnover'),
+    });
+  }
+  return ascending(out);
+}
+
+/** Funding-history rows (newest first) to settled `FundingRate`s in ascending order; Bybit reports no mark price. */
+export function bybitFunding(
+  rows: readonly { fundingRate: string; fundingRateTimestamp: number }[],
+  ctx: BybitContext,
+): FundingRate[] {
+  return ascending(
+    rows.map((r) => ({
+      source: ctx.source ?? 'bybit',
+      exchange: 'bybit' as const,
+      symbol: ctx.instrument.symbol,
+      ts: r.fundingRateTimestamp,
+      rate: num(r.fundingRate, 'fundingRate'),
+    })),
+  );
+}
+
+/**
+ * The ticker row of the instrument (`/v5/market/tickers`): `fundingRate` is the rate that settles at
+ * `nextFundingTime`; `ctx.time` (the envelope's `time`) is when it was observed. Rows of other
+ * symbols and rows with an empty `fundingRate` (pre-listing) yield nothing.
+ */
+export function bybitPredictedFunding(
+  rows: readonly { symbol: string; fundingRate: string; nextFundingTime: number | '' }[],
+  ctx: BybitContext & { time: number },
+): PredictedFunding[] {
+  const out: PredictedFunding[] = [];
+  for (const r of rows) {
+    if (r.symbol !== ctx.instrument.instrument) continue;
+    const rate = numOrUndefined(r.fundingRate);
+    if (rate === undefined) continue;
+    out.push({
+      source: ctx.source ?? 'bybit',
+      exchange: 'bybit',
+      symbol: ctx.instrument.symbol,
+      ts: ctx.time,
+      rate,
+      nextFundingTime: r.nextFundingTime === '' || r.nextFundingTime <= 0 ? undefined : r.nextFundingTime,
+    });
+  }
+  return out;
+}
+
+/**
+ * Open-interest rows (`/v5/market/open-interest`, newest first) to one-sided open interest in base
+ * units, ascending. Bybit's `openInterest` counts both sides; `singleOpenInterest` is one side but is
+ * missing from live history bodies (recorded 2025-02 and 2026-08), so when it is absent the two-sided
+ * figure is halved (longs = shorts, so one side is exactly half). No USD value in these rows.
+ */
+export function bybitOpenInterest(
+  rows: readonly { openInterest: string; singleOpenInterest?: string | undefined; timestamp: number }[],
+  ctx: BybitContext & { interval: Interval },
+): OpenInterest[] {
+  const m = ctx.instrument.multiplier;
+  return ascending(
+    rows.map((r) => {
+      const single = numOrUndefined(r.singleOpenInterest);
+      const oneSided = single ?? num(r.openInterest, 'openInterest') / 2;
+      return {
+        source: ctx.source ?? 'bybit',
+        exchange: 'bybit' as const,
+        symbol: ctx.instrument.symbol,
+        interval: ctx.interval,
+        ts: r.timestamp,
+        openInterest: oneSided * m,
+      };
+    }),
+  );
+}
+
+/**
+ * Account-ratio rows (`/v5/market/account-ratio`, newest first) to the all-accounts (`global`) ratio,
+ * ascending: `ratio = buyRatio / sellRatio`, shares as given. A row with `sellRatio` 0 has no finite
+ * ratio and is dropped.
+ */
+export function bybitLongShortRatio(
+  rows: readonly { buyRatio: string; sellRatio: string; timestamp: number }[],
+  ctx: BybitContext & { interval: Interval },
+): LongShortRatio[] {
+  const out: LongShortRatio[] = [];
+  for (const r of rows) {
+    const long = num(r.buyRatio, 'buyRatio');
+    const short = num(r.sellRatio, 'sellRatio');
+    if (short === 0) continue;
+    out.push({
+      source: ctx.source ?? 'bybit',
+      exchange: 'bybit',
+      symbol: ctx.instrument.symbol,
+      interval: ctx.interval,
+      kind: 'global',
+      ts: r.timestamp,
+      ratio: long / short,
+      longShare: long,
+      shortShare: short,
+    });
+  }
+  return ascending(out);
+}
+
+/**
+ * Canonical symbol and multiplier of a Bybit instrument. `baseCoin` is `'1000PEPE'` for
+ * `1000PEPEUSDT`; should a listing give the bare coin instead, the symbol's stem (symbol minus quote)
+ * is split, and accepted only when what remains is the base coin, so `1INCHUSDT` stays whole.
+ */
+function bybitBase(
+  symbol: string,
+  baseCoin: string,
+  quoteCoin: string,
+): { symbol: string; multiplier: number } {
+  const fromBase = splitMultiplier(baseCoin);
+  if (fromBase.multiplier !== 1) return fromBase;
+  const stem = symbol.endsWith(quoteCoin) ? symbol.slice(0, -quoteCoin.length) : baseCoin;
+  if (stem !== baseCoin) {
+    const fromStem = splitMultiplier(stem);
+    if (fromStem.multiplier !== 1 && fromStem.symbol === baseCoin) return fromStem;
+  }
+  return fromBase;
+}
+
+/**
+ * USDT linear perpetuals of `/v5/market/instruments-info` pages, mapped to canonical symbols:
+ * `1000PEPEUSDT` → PEPE ×1000, `SHIB1000USDT` → SHIB ×1000. Dated futures (`LinearFutures`) and
+ * USDC perpetuals are left out.
+ */
+export function bybitInstruments(
+  list: readonly {
+    symbol: string;
+    contractType: string;
+    status: string;
+    baseCoin: string;
+    quoteCoin: string;
+    settleCoin?: string | undefined;
+    launchTime?: number | undefined;
+  }[],
+): InstrumentInfo[] {
+  const out: InstrumentInfo[] = [];
+  for (const s of list) {
+    if (s.contractType !== 'LinearPerpetual' || s.quoteCoin !== 'USDT') continue;
+    if (s.settleCoin !== undefined && s.settleCoin !== 'USDT') continue;
+    const { symbol, multiplier } = bybitBase(s.symbol, s.baseCoin, s.quoteCoin);
+    out.push({
+      exchange: 'bybit',
+      instrument: s.symbol,
+      symbol,
+      quote: s.quoteCoin,
+      multiplier,
+      listedAt: s.launchTime !== undefined && s.launchTime > 0 ? s.launchTime : undefined,
+      status: s.status,
+    });
+  }
+  return out;
+}
+
+/** The venue clock of `/v5/market/time` in epoch ms (from `timeNano`, floored). */
+export function bybitServerTime(result: { timeSecond: string; timeNano: string }): number {
+  const nano = result.timeNano;
+  // Whole milliseconds from the digit string, without passing through a float of 19 digits.
+  return nano.length > 6 ? Number(nano.slice(0, -6)) : num(result.timeSecond, 'timeSecond') * 1000;
+}

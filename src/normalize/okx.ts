@@ -1,0 +1,254 @@
+import { InvalidArgumentError } from '../core/errors.js';
+import { addInterval, type Interval } from '../core/intervals.js';
+import type {
+  Candle,
+  FundingRate,
+  LongShortKind,
+  LongShortRatio,
+  OpenInterest,
+  PredictedFunding,
+  Source,
+  TakerVolume,
+} from '../core/types.js';
+import { num, numOrUndefined } from './numbers.js';
+import type { InstrumentInfo } from './symbols.js';
+
+/** What an OKX normaliser needs besides the payload. */
+export interface OkxContext {
+  /** The instrument the rows belong to; `contractSize` (ctVal) converts contract counts to base units. */
+  readonly instrument: InstrumentInfo;
+  /** The period of the rows, for kinds that have one. */
+  readonly interval?: Interval;
+  /** Who served the rows. @default 'okx' */
+  readonly source?: Source;
+}
+
+/** Unit of the rubik taker-volume rows, as asked with the `unit` param (`0` coin, `1` contracts). */
+export type OkxTakerUnit = 'coin' | 'contracts';
+
+/** Sorts by `ts` ascending (OKX lists newest first) and keeps the first row of each `ts`. */
+function ascending<T extends { ts: number }>(records: T[]): T[] {
+  records.sort((a, b) => a.ts - b.ts);
+  return records.filter((r, i) => i === 0 || records[i - 1]!.ts !== r.ts);
+}
+
+/** Base units per contract of the instrument, or a `TypeError` when the registry entry has none. */
+function contractSize(instrument: InstrumentInfo): number {
+  const size = instrument.contractSize;
+  if (size === undefined || !(size > 0)) {
+    throw new TypeError(`OKX instrument ${instrument.instrument} has no contract size (ctVal)`);
+  }
+  return size;
+}
+
+/**
+ * Candle rows (`/api/v5/market/history-candles`, newest first) to closed candles in ascending order.
+ * `confirm` decides: rows with `confirm:"0"` are still forming and yield nothing. Volume is `volCcy`
+ * (base coin for swaps) and `volCcyQuote` the quote volume; when `volCcy` is empty the contract count
+ * `vol` is converted with the instrument's `contractSize`.
+ * @example okxCandles([['1786816800000', '63045.5', '63081.5', '63013.7', '63028', '32101.18', '321.0118', '20234523.14448', '1']], { instrument, interval: '1h' })
+ */
+export function okxCandles(
+  rows: readonly (readonly [
+    number,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+    ...unknown[],
+  ])[],
+  ctx: OkxContext & { interval: Interval },
+): Candle[] {
+  const { instrument, interval } = ctx;
+  const m = instrument.multiplier;
+  const out: Candle[] = [];
+  for (const r of rows) {
+    if (r[8] !== '1') continue;
+    const base = numOrUndefined(r[6]) ?? num(r[5], 'vol') * contractSize(instrument);
+    out.push({
+      source: ctx.source ?? 'okx',
+      exchange: 'okx',
+      symbol: instrument.symbol,
+      interval,
+      ts: r[0],
+      open: num(r[1], 'open') / m,
+      high: num(r[2], 'high') / m,
+      low: num(r[3], 'low') / m,
+      close: num(r[4], 'close') / m,
+      volume: base * m,
+      quoteVolume: numOrUndefined(r[7]),
+    });
+  }
+  return ascending(out);
+}
+
+/**
+ * Funding-history rows (newest first) to settled `FundingRate`s, ascending. `realizedRate` (what was
+ * actually charged) is preferred; `fundingRate` (the rate predicted at settlement) fills in when it is
+ * empty or absent.
+ */
+export function okxFunding(
+  rows: readonly { fundingRate: string; realizedRate?: string | undefined; fundingTime: number }[],
+  ctx: OkxContext,
+): FundingRate[] {
+  return ascending(
+    rows.map((r) => ({
+      source: ctx.source ?? 'okx',
+      exchange: 'okx' as const,
+      symbol: ctx.instrument.symbol,
+      ts: r.fundingTime,
+      rate: numOrUndefined(r.realizedRate) ?? num(r.fundingRate, 'fundingRate'),
+    })),
+  );
+}
+
+/**
+ * The current-funding row of the instrument (`/api/v5/public/funding-rate`): `fundingRate` is the
+ * current period's rate and settles at `fundingTime` (not at `nextFundingTime`, which is the one
+ * after); `ts` is when it was observed. Rows of other instruments yield nothing.
+ */
+export function okxPredictedFunding(
+  rows: readonly { instId: string; fundingRate: string; fundingTime: number; ts: number }[],
+  ctx: OkxContext,
+): PredictedFunding[] {
+  return rows
+    .filter((r) => r.instId === ctx.instrument.instrument)
+    .map((r) => ({
+      source: ctx.source ?? 'okx',
+      exchange: 'okx' as const,
+      symbol: ctx.instrument.symbol,
+      ts: r.ts,
+      rate: num(r.fundingRate, 'fundingRate'),
+      nextFundingTime: r.fundingTime,
+    }));
+}
+
+/**
+ * Rubik open-interest rows `[ts, oi, oiCcy, oiUsd]` (newest first) to open interest in base units,
+ * ascending: `oiCcy` (coins), or contracts × `contractSize` when `oiCcy` is empty; `oiUsd` as USD.
+ */
+export function okxOpenInterest(
+  rows: readonly (readonly [number, string, string, string, ...unknown[]])[],
+  ctx: OkxContext & { interval: Interval },
+): OpenInterest[] {
+  const m = ctx.instrument.multiplier;
+  return ascending(
+    rows.map((r) => ({
+      source: ctx.source ?? 'okx',
+      exchange: 'okx' as const,
+      symbol: ctx.instrument.symbol,
+      interval: ctx.interval,
+      ts: r[0],
+      openInterest: (numOrUndefined(r[2]) ?? num(r[1], 'oi') * contractSize(ctx.instrument)) * m,
+      openInterestUsd: numOrUndefined(r[3]),
+    })),
+  );
+}
+
+/**
+ * Rubik long/short rows `[ts, ratio]` (newest first) to `LongShortRatio`s, ascending. `kind` says
+ * which endpoint they came from: `global` (long-short-account-ratio-contract), `topAccount`
+ * (…-contract-top-trader) or `topPosition` (long-short-position-ratio-contract-top-trader). OKX
+ * reports no shares, so `longShare`/`shortShare` stay undefined.
+ */
+export function okxLongShortRatio(
+  rows: readonly (readonly [number, string, ...unknown[]])[],
+  ctx: OkxContext & { interval: Interval; kind: LongShortKind },
+): LongShortRatio[] {
+  return ascending(
+    rows.map((r) => ({
+      source: ctx.source ?? 'okx',
+      exchange: 'okx' as const,
+      symbol: ctx.instrument.symbol,
+      interval: ctx.interval,
+      kind: ctx.kind,
+      ts: r[0],
+      ratio: num(r[1], 'longShortRatio'),
+    })),
+  );
+}
+
+/**
+ * Rubik taker-volume rows `[ts, sellVol, buyVol]` (**sell first**, newest first) to `TakerVolume` in
+ * base units, ascending. `unit` is what the request asked for: `'coin'` (`unit=0`, base units already)
+ * or `'contracts'` (`unit=1`, the venue default: × `contractSize`). Periods not ended by `ctx.now`
+ * are dropped (the rows carry no closed flag).
+ */
+export function okxTakerVolume(
+  rows: readonly (readonly [number, string, string, ...unknown[]])[],
+  ctx: OkxContext & { interval: Interval; unit: OkxTakerUnit; now: number },
+): TakerVolume[] {
+  if (ctx.unit !== 'coin' && ctx.unit !== 'contracts') {
+    throw new InvalidArgumentError(
+      `OKX taker volume unit must be 'coin' or 'contracts', got ${String(ctx.unit)}`,
+    );
+  }
+  const scale = (ctx.unit === 'contracts' ? contractSize(ctx.instrument) : 1) * ctx.instrument.multiplier;
+  const out: TakerVolume[] = [];
+  for (const r of rows) {
+    if (addInterval(r[0], ctx.interval, 1) > ctx.now) continue;
+    out.push({
+      source: ctx.source ?? 'okx',
+      exchange: 'okx',
+      symbol: ctx.instrument.symbol,
+      interval: ctx.interval,
+      ts: r[0],
+      sellVolume: num(r[1], 'sellVol') * scale,
+      buyVolume: num(r[2], 'buyVol') * scale,
+    });
+  }
+  return ascending(out);
+}
+
+/**
+ * USDT-settled linear swaps of `/api/v5/public/instruments?instType=SWAP` with `contractSize` =
+ * `ctVal × ctMult` (base units per contract). OKX never bundles coins in the name, so the multiplier
+ * is 1. Inverse swaps and rows without a contract value (`preopen` listings with `""` fields) are left out.
+ */
+export function okxInstruments(
+  rows: readonly {
+    instId: string;
+    instType: string;
+    instFamily?: string | undefined;
+    uly?: string | undefined;
+    settleCcy: string;
+    ctType: string;
+    ctVal: string;
+    ctMult?: string | undefined;
+    ctValCcy: string;
+    listTime?: number | '' | undefined;
+    state: string;
+  }[],
+): InstrumentInfo[] {
+  const out: InstrumentInfo[] = [];
+  for (const r of rows) {
+    if (r.instType !== 'SWAP' || r.ctType !== 'linear' || r.settleCcy !== 'USDT') continue;
+    const ctVal = numOrUndefined(r.ctVal);
+    if (ctVal === undefined || !(ctVal > 0)) continue;
+    const ctMult = numOrUndefined(r.ctMult) ?? 1;
+    const family = r.instFamily || r.uly || r.instId;
+    const symbol = r.ctValCcy || family.split('-')[0] || family;
+    out.push({
+      exchange: 'okx',
+      instrument: r.instId,
+      symbol,
+      quote: r.settleCcy,
+      multiplier: 1,
+      contractSize: ctVal * ctMult,
+      listedAt: typeof r.listTime === 'number' && r.listTime > 0 ? r.listTime : undefined,
+      status: r.state,
+    });
+  }
+  return out;
+}
+
+/** The venue clock of `/api/v5/public/time` in epoch ms. */
+export function okxServerTime(data: readonly { ts: number }[]): number {
+  const first = data[0];
+  if (!first) throw new TypeError('OKX server time body has no rows');
+  return first.ts;
+}
