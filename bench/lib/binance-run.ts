@@ -1,0 +1,50 @@
+/**
+ * Child process: one measured backfill. `bare` is the client-side ceiling (undici `request` +
+ * `JSON.parse`, no validation, no normalisation); `client` goes through `BinanceClient.candles`.
+ * Prints one JSON line: candles, seconds, CPU seconds, peak RSS.
+ */
+import { request } from 'undici';
+import { BinanceClient } from '../../src/clients/binance/rest.js';
+
+const [mode = 'client', concurrencyArg = '1', port = '0', candlesArg = '500000', limitArg = '', windowArg = ''] = process.argv.slice(2);
+const concurrency = Number(concurrencyArg);
+const total = Number(candlesArg);
+const base = `http://127.0.0.1:${port}`;
+const MIN = 60_000;
+const FROM = Date.UTC(2020, 0, 1);
+const TO = FROM + total * MIN;
+const PAGE = 499;
+
+let peak = 0;
+const sampler = setInterval(() => {
+  peak = Math.max(peak, process.memoryUsage.rss());
+}, 5);
+const cpu0 = process.cpuUsage();
+const t0 = performance.now();
+let candles = 0;
+
+if (mode === 'bare') {
+  const starts: number[] = [];
+  for (let s = FROM; s < TO; s += PAGE * MIN) starts.push(s);
+  let next = 0;
+  const worker = async () => {
+    while (next < starts.length) {
+      const start = starts[next++]!;
+      const end = Math.min(TO, start + PAGE * MIN);
+      const { body } = await request(`${base}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=${start}&endTime=${end - 1}&limit=${PAGE}`);
+      const rows = JSON.parse(await body.text()) as unknown[];
+      candles += rows.length;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+} else {
+  const rateLimit = limitArg ? { limit: Number(limitArg), intervalMs: Number(windowArg) } : { limit: 1e12, intervalMs: MIN };
+  const client = new BinanceClient({ baseUrl: base, concurrency, rateLimit, now: () => TO + 3_600_000 });
+  for await (const page of client.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO })) candles += page.length;
+  await client.close();
+}
+const seconds = (performance.now() - t0) / 1000;
+const cpu = process.cpuUsage(cpu0);
+clearInterval(sampler);
+peak = Math.max(peak, process.memoryUsage.rss());
+process.stdout.write(`${JSON.stringify({ candles, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peak / 2 ** 20 })}\n`);
