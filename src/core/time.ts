@@ -28,7 +28,10 @@ export function toEpochMs(input: TimeInput, name = 'time'): number {
     throw new InvalidArgumentError(
       `${name} is out of range (epoch milliseconds expected): ${JSON.stringify(input)}`,
       {
-        meta: { Hint: ms > 0 && ms < MIN_TS / 1000 ? 'looks like seconds; pass milliseconds' : undefined },
+        meta: {
+          Hint:
+            ms * 1000 >= MIN_TS && ms * 1000 <= MAX_TS ? 'looks like seconds; pass milliseconds' : undefined,
+        },
       },
     );
   }
