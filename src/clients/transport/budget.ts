@@ -29,6 +29,8 @@ export class Budget {
   #pausedUntil = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  #lastDispatch = Number.NEGATIVE_INFINITY;
+  readonly #minTime: number;
   /** Units dispatched per window, for utilisation figures. */
   spent = 0;
 
@@ -37,11 +39,8 @@ export class Budget {
     this.#now = now;
     this.#windowStart = this.#windowOf(now());
     this.#reservoir = spec.limit;
-    this.#limiter = new Bottleneck({
-      reservoir: spec.limit,
-      maxConcurrent: null,
-      minTime: spec.window === 'rolling' ? Math.ceil(spec.intervalMs / spec.limit) : 0,
-    });
+    this.#minTime = spec.window === 'rolling' ? Math.ceil(spec.intervalMs / spec.limit) : 0;
+    this.#limiter = new Bottleneck({ reservoir: spec.limit, maxConcurrent: null, minTime: this.#minTime });
     this.#limiter.on('idle', () => this.#clearTimer());
   }
 
@@ -102,6 +101,15 @@ export class Budget {
     if (this.#closed) return Promise.reject(new Error('budget closed'));
     signal?.throwIfAborted();
     this.#roll();
+    const t = this.#now();
+    // Fast path: nothing is waiting and the request fits the window (and the spacing of a rolling
+    // budget), so it goes out now. The limiter's reservoir is charged the same units, so the queue
+    // below sees exactly what is left; only requests that must wait pay for the limiter's scheduling.
+    if (this.#queuedCost === 0 && this.#reservoir >= cost && t >= this.#pausedUntil && t - this.#lastDispatch >= this.#minTime) {
+      this.#reservoir -= cost;
+      void this.#limiter.incrementReservoir(-cost);
+      return this.#run(cost, task);
+    }
     this.#queuedCost += cost;
     let started = false;
     const job = this.#limiter.schedule({ weight: cost }, async () => {
@@ -113,13 +121,7 @@ export class Budget {
         void this.#limiter.incrementReservoir(cost);
         throw signal.reason;
       }
-      this.spent += cost;
-      this.#inflightCost += cost;
-      try {
-        return await task();
-      } finally {
-        this.#inflightCost -= cost;
-      }
+      return this.#run(cost, task);
     });
     this.#arm();
     if (!signal) return job;
@@ -139,6 +141,17 @@ export class Budget {
         },
       );
     });
+  }
+
+  async #run<T>(cost: number, task: () => Promise<T>): Promise<T> {
+    this.#lastDispatch = this.#now();
+    this.spent += cost;
+    this.#inflightCost += cost;
+    try {
+      return await task();
+    } finally {
+      this.#inflightCost -= cost;
+    }
   }
 
   /**
