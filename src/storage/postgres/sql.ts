@@ -1,0 +1,285 @@
+/**
+ * Names and SQL text. Identifiers come from options validated as `[a-z_][a-z0-9_]*` and are quoted on top
+ * of that; every value travels as a bind parameter. Nothing here runs a query.
+ */
+import { InvalidArgumentError } from '../../core/errors.js';
+import { DATA_KINDS, type DataKind } from '../../core/types.js';
+import type { ConflictPolicy } from '../adapter.js';
+import { KIND_SPECS, type KindSpec, keyFields, type ValueType } from '../records.js';
+
+/** Longest Postgres identifier. */
+const MAX_IDENTIFIER = 63;
+/** Longest accepted table prefix (the longest table name adds `predicted_funding_pkey`, 22 characters). */
+export const MAX_PREFIX = 40;
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/** Quotes a validated identifier. */
+export function ident(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Checks a schema name: lower-case letters, digits and `_`, not starting with a digit, not `pg_…`. */
+export function validateSchemaName(schema: unknown): string {
+  if (typeof schema !== 'string' || !IDENTIFIER.test(schema) || schema.length > MAX_IDENTIFIER) {
+    throw new InvalidArgumentError(
+      `schema must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most ${MAX_IDENTIFIER} characters), got ${describe(schema)}`,
+    );
+  }
+  if (schema.startsWith('pg_')) {
+    throw new InvalidArgumentError(
+      `schema must not start with "pg_" (reserved by Postgres), got ${describe(schema)}`,
+    );
+  }
+  return schema;
+}
+
+/** Checks a table prefix: empty, or lower-case letters, digits and `_`, not starting with a digit. */
+export function validateTablePrefix(prefix: unknown): string {
+  if (
+    typeof prefix !== 'string' ||
+    (prefix !== '' && !IDENTIFIER.test(prefix)) ||
+    prefix.length > MAX_PREFIX
+  ) {
+    throw new InvalidArgumentError(
+      `tablePrefix must be empty or a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most ${MAX_PREFIX} characters), got ${describe(prefix)}`,
+    );
+  }
+  return prefix;
+}
+
+function describe(value: unknown): string {
+  if (typeof value !== 'string') return typeof value;
+  return JSON.stringify(value.length > 70 ? `${value.slice(0, 70)}…` : value);
+}
+
+/** 32-bit FNV-1a of a string, as 8 hex digits. */
+export function fnv1a(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return (h >>> 0).toString(16).padStart(8, '0');
+}
+
+/** Every table of one storage, unquoted and quoted-qualified. */
+export interface Tables {
+  readonly schema: string;
+  readonly prefix: string;
+  /** `"schema"."prefixname"` */
+  qualified(name: string): string;
+  readonly migrations: string;
+  readonly status: string;
+  readonly errors: string;
+}
+
+/** Table names for a schema and prefix (both validated). */
+export function tables(schema: string, prefix: string): Tables {
+  const qualified = (name: string) => `${ident(schema)}.${ident(prefix + name)}`;
+  return {
+    schema,
+    prefix,
+    qualified,
+    migrations: qualified('migrations'),
+    status: qualified('status'),
+    errors: qualified('errors'),
+  };
+}
+
+/** One column of a data table. */
+export interface Column {
+  readonly name: string;
+  /** Record property it holds. */
+  readonly field: string;
+  readonly role: 'key' | 'ts' | 'value';
+  readonly type: 'text' | ValueType;
+  readonly required: boolean;
+}
+
+const columnCache = new Map<DataKind, Column[]>();
+
+/** Columns of a kind's table in table order: series key, `ts`, values. */
+export function columnsOf(spec: KindSpec): Column[] {
+  let cols = columnCache.get(spec.kind);
+  if (!cols) {
+    cols = [
+      ...keyFields(spec).map(
+        (field): Column => ({ name: field, field, role: 'key', type: 'text', required: true }),
+      ),
+      { name: 'ts', field: 'ts', role: 'ts', type: 'time', required: true },
+      ...spec.values.map(
+        (v): Column => ({
+          name: v.column,
+          field: v.field,
+          role: 'value',
+          type: v.type,
+          required: v.required,
+        }),
+      ),
+    ];
+    columnCache.set(spec.kind, cols);
+  }
+  return cols;
+}
+
+const SQL_TYPE = { text: 'text', float: 'double precision', integer: 'bigint', time: 'timestamptz' } as const;
+const ARRAY_TYPE = { text: 'text[]', float: 'float8[]', integer: 'int8[]', time: 'float8[]' } as const;
+
+/** Comma-separated quoted column names, optionally prefixed by a table alias. */
+function list(cols: readonly Column[], alias?: string): string {
+  return cols.map((c) => (alias ? `${alias}.${ident(c.name)}` : ident(c.name))).join(', ');
+}
+
+/** Columns of the primary key: the series key then `ts`. */
+export function primaryKey(spec: KindSpec): Column[] {
+  return columnsOf(spec).filter((c) => c.role !== 'value');
+}
+
+/** `CREATE TABLE` of a kind's table with its primary key. */
+export function createDataTable(spec: KindSpec, t: Tables): string {
+  // Key columns hold ASCII identifiers: the "C" collation compares them bytewise, which makes every
+  // primary-key insert and lookup cheaper than a locale-aware comparison would.
+  const cols = columnsOf(spec).map(
+    (c) =>
+      `${ident(c.name)} ${SQL_TYPE[c.type]}${c.role === 'key' ? ' COLLATE "C"' : ''}${c.required ? ' NOT NULL' : ''}`,
+  );
+  const pk = `CONSTRAINT ${ident(`${t.prefix}${spec.table}_pkey`)} PRIMARY KEY (${list(primaryKey(spec))})`;
+  return `CREATE TABLE IF NOT EXISTS ${t.qualified(spec.table)} (\n  ${[...cols, pk].join(',\n  ')}\n)`;
+}
+
+/** Conflict clause for a target aliased `t`. */
+function onConflict(spec: KindSpec, policy: ConflictPolicy): string {
+  const pk = list(primaryKey(spec));
+  if (policy === 'ignore') return `ON CONFLICT (${pk}) DO NOTHING`;
+  const values = columnsOf(spec).filter((c) => c.role === 'value');
+  const set = values.map((c) => `${ident(c.name)} = EXCLUDED.${ident(c.name)}`).join(', ');
+  return `ON CONFLICT (${pk}) DO UPDATE SET ${set} WHERE ROW(${list(values, 't')}) IS DISTINCT FROM ROW(${list(values, 'EXCLUDED')})`;
+}
+
+/**
+ * `WHERE NOT EXISTS (…)` over source rows aliased `s`: drops rows stored already with the same values
+ * (under `'ignore'`: stored at all). It only reads, so rows that would change nothing are neither written
+ * nor locked; `ON CONFLICT` still guards against concurrent writers.
+ */
+function unchangedFilter(spec: KindSpec, t: Tables, policy: ConflictPolicy): string {
+  const match = primaryKey(spec)
+    .map((c) => `o.${ident(c.name)} = s.${ident(c.name)}`)
+    .join(' AND ');
+  const values = columnsOf(spec).filter((c) => c.role === 'value');
+  const same =
+    policy === 'update'
+      ? ` AND ROW(${list(values, 'o')}) IS NOT DISTINCT FROM ROW(${list(values, 's')})`
+      : '';
+  return `WHERE NOT EXISTS (SELECT 1 FROM ${t.qualified(spec.table)} AS o WHERE ${match}${same})`;
+}
+
+/**
+ * One `INSERT … SELECT FROM unnest(…)` for a whole batch: one array parameter per column, so the
+ * statement text does not depend on the number of rows. Times travel as epoch-ms `float8[]`.
+ */
+export function insertUnnest(spec: KindSpec, t: Tables, policy: ConflictPolicy): string {
+  const cols = columnsOf(spec);
+  const arrays = cols.map((c, i) => `$${i + 1}::${ARRAY_TYPE[c.type]}`).join(', ');
+  const aliases = cols.map((_, i) => `c${i}`).join(', ');
+  const select = cols
+    .map((c, i) => `${c.type === 'time' ? `to_timestamp(u.c${i} / 1000.0)` : `u.c${i}`} AS ${ident(c.name)}`)
+    .join(', ');
+  return `INSERT INTO ${t.qualified(spec.table)} AS t (${list(cols)})\nSELECT ${list(cols, 's')} FROM (SELECT ${select} FROM unnest(${arrays}) AS u(${aliases})) AS s\n${unchangedFilter(spec, t, policy)}\n${onConflict(spec, policy)}`;
+}
+
+/** Name of the session-local staging table of a kind (unique per schema and prefix). */
+export function stagingName(spec: KindSpec, t: Tables): string {
+  return `perpdata_stage_${fnv1a(`${t.schema}.${t.prefix}`)}_${spec.table}`;
+}
+
+/** Creates the staging table once per connection; it empties itself at every commit. */
+export function createStaging(spec: KindSpec, t: Tables): string {
+  return `CREATE TEMP TABLE IF NOT EXISTS ${ident(stagingName(spec, t))} (LIKE ${t.qualified(spec.table)} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS`;
+}
+
+/** Target of a binary COPY into a kind's table or its staging table (quoted name and column list). */
+export function copyTarget(spec: KindSpec, t: Tables, staging: boolean): string {
+  const table = staging ? ident(stagingName(spec, t)) : t.qualified(spec.table);
+  return `${table} (${list(columnsOf(spec))})`;
+}
+
+/** Moves staged rows into the table, skipping rows that would change nothing (see `unchangedFilter`). */
+export function mergeFromStaging(spec: KindSpec, t: Tables, policy: ConflictPolicy): string {
+  const cols = columnsOf(spec);
+  return `INSERT INTO ${t.qualified(spec.table)} AS t (${list(cols)})\nSELECT ${list(cols, 's')} FROM ${ident(stagingName(spec, t))} AS s\n${unchangedFilter(spec, t, policy)}\n${onConflict(spec, policy)}`;
+}
+
+/** Epoch-ms of a timestamptz column as a JS number. */
+function epochMs(expr: string): string {
+  return `(extract(epoch FROM ${expr}) * 1000)::float8`;
+}
+
+/** `key1 = $1 AND key2 = $2 …` for the series-key columns of a kind, starting at `$first`. */
+function keyMatch(spec: KindSpec, first: number, alias: string): string {
+  return keyFields(spec)
+    .map((field, i) => `${alias}.${ident(field)} = $${first + i}`)
+    .join(' AND ');
+}
+
+/**
+ * Newest stored `ts` per series of a batch: one backward scan of the primary key per series.
+ * Parameters: one `text[]` per key column; rows come back in parameter order.
+ */
+export function highWater(spec: KindSpec, t: Tables): string {
+  const keys = keyFields(spec);
+  const arrays = keys.map((_, i) => `$${i + 1}::text[]`).join(', ');
+  const aliases = keys.map((_, i) => `k${i}`).join(', ');
+  const match = keys.map((k, i) => `o.${ident(k)} = u.k${i}`).join(' AND ');
+  return `SELECT ${epochMs(`(SELECT o.ts FROM ${t.qualified(spec.table)} AS o WHERE ${match} ORDER BY o.ts DESC LIMIT 1)`)} AS hw\nFROM unnest(${arrays}) WITH ORDINALITY AS u(${aliases}, n)\nORDER BY u.n`;
+}
+
+/** Newest `ts` of one series (parameters: the key values). */
+export function latestQuery(spec: KindSpec, t: Tables): string {
+  // `ORDER BY t.ts`, qualified: a bare `ts` would name the computed output column and force a sort.
+  return `SELECT ${epochMs('t.ts')} AS ts FROM ${t.qualified(spec.table)} AS t\nWHERE ${keyMatch(spec, 1, 't')}\nORDER BY t.ts DESC LIMIT 1`;
+}
+
+/**
+ * One page of one series (parameters: the key values, then from, to, page size). Keyset pagination on the
+ * primary key: the next page starts after the last `ts` seen, so no cursor or connection is held between pages.
+ */
+export function readPage(spec: KindSpec, t: Tables): string {
+  const n = keyFields(spec).length;
+  const values = columnsOf(spec)
+    .filter((c) => c.role === 'value')
+    .map(
+      (c) =>
+        `${c.type === 'time' ? epochMs(ident(c.name)) : `${ident(c.name)}::float8`} AS ${ident(c.field)}`,
+    );
+  return `SELECT ${[`${epochMs('t.ts')} AS ts`, ...values].join(', ')}\nFROM ${t.qualified(spec.table)} AS t\nWHERE ${keyMatch(spec, 1, 't')} AND t.ts >= to_timestamp($${n + 1}::float8 / 1000) AND t.ts < to_timestamp($${n + 2}::float8 / 1000)\nORDER BY t.ts LIMIT $${n + 3}`;
+}
+
+/** Upsert of the current status of a job and series; an older report does not replace a newer one. */
+export function upsertStatus(t: Tables): string {
+  return `INSERT INTO ${t.status} AS t (job, series, source, exchange, symbol, "interval", kind, status, message, progress, ts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, to_timestamp($11::float8 / 1000))
+ON CONFLICT (job, series) DO UPDATE SET source = EXCLUDED.source, exchange = EXCLUDED.exchange, symbol = EXCLUDED.symbol,
+  "interval" = EXCLUDED."interval", kind = EXCLUDED.kind, status = EXCLUDED.status, message = EXCLUDED.message,
+  progress = EXCLUDED.progress, ts = EXCLUDED.ts, updated_at = now()
+WHERE EXCLUDED.ts >= t.ts`;
+}
+
+/** Insert of one error row. */
+export function insertError(t: Tables): string {
+  return `INSERT INTO ${t.errors} (job, series, source, exchange, symbol, "interval", kind, code, message, detail, ts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, to_timestamp($11::float8 / 1000))`;
+}
+
+/** Select of stored statuses (parameter: job or NULL). */
+export function selectStatus(t: Tables): string {
+  return `SELECT job, series, source, exchange, symbol, "interval", kind, status, message, progress, ${epochMs('ts')} AS ts
+FROM ${t.status} WHERE ($1::text IS NULL OR job = $1) ORDER BY job, series`;
+}
+
+/** Select of stored errors, newest first (parameters: job or NULL, limit). */
+export function selectErrors(t: Tables): string {
+  return `SELECT job, source, exchange, symbol, "interval", kind, code, message, detail, ${epochMs('ts')} AS ts
+FROM ${t.errors} WHERE ($1::text IS NULL OR job = $1) ORDER BY ts DESC, id DESC LIMIT $2`;
+}
+
+/** Data tables in `DATA_KINDS` order. */
+export function dataSpecs(): KindSpec[] {
+  return DATA_KINDS.map((kind) => KIND_SPECS[kind]);
+}
