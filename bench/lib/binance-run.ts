@@ -6,7 +6,14 @@
 import { request } from 'undici';
 import { BinanceClient } from '../../src/clients/binance/rest.js';
 
-const [mode = 'client', concurrencyArg = '1', port = '0', candlesArg = '500000', limitArg = '', windowArg = ''] = process.argv.slice(2);
+const [
+  mode = 'client',
+  concurrencyArg = '1',
+  port = '0',
+  candlesArg = '500000',
+  limitArg = '',
+  windowArg = '',
+] = process.argv.slice(2);
 const concurrency = Number(concurrencyArg);
 const total = Number(candlesArg);
 const base = `http://127.0.0.1:${port}`;
@@ -31,20 +38,33 @@ if (mode === 'bare') {
     while (next < starts.length) {
       const start = starts[next++]!;
       const end = Math.min(TO, start + PAGE * MIN);
-      const { body } = await request(`${base}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=${start}&endTime=${end - 1}&limit=${PAGE}`);
+      const { body } = await request(
+        `${base}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=${start}&endTime=${end - 1}&limit=${PAGE}`,
+      );
       const rows = JSON.parse(await body.text()) as unknown[];
       candles += rows.length;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
 } else {
-  const rateLimit = limitArg ? { limit: Number(limitArg), intervalMs: Number(windowArg) } : { limit: 1e12, intervalMs: MIN };
-  const client = new BinanceClient({ baseUrl: base, concurrency, rateLimit, now: () => TO + 3_600_000 });
-  for await (const page of client.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO })) candles += page.length;
+  const rateLimit = limitArg
+    ? { limit: Number(limitArg), intervalMs: Number(windowArg) }
+    : { limit: 1e12, intervalMs: MIN };
+  const client = new BinanceClient({
+    baseUrl: base,
+    concurrency,
+    rateLimit,
+    now: () => TO + 3_600_000,
+    http: mode === 'client-undici' ? 'undici' : 'fetch',
+  });
+  for await (const page of client.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO }))
+    candles += page.length;
   await client.close();
 }
 const seconds = (performance.now() - t0) / 1000;
 const cpu = process.cpuUsage(cpu0);
 clearInterval(sampler);
 peak = Math.max(peak, process.memoryUsage.rss());
-process.stdout.write(`${JSON.stringify({ candles, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peak / 2 ** 20 })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ candles, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRssMb: peak / 2 ** 20 })}\n`,
+);

@@ -8,7 +8,8 @@ import { startLocalServer } from '../../test/mocks/http.js';
 import { SyntheticMarket } from '../../test/mocks/market.js';
 
 const args = new Map<string, string>();
-for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
+for (let i = 2; i < process.argv.length; i += 2)
+  args.set(process.argv[i]!.replace(/^--/, ''), process.argv[i + 1] ?? '');
 const sim = createBinanceSimulator(new SyntheticMarket(), {
   weightLimit: Number(args.get('weight-limit') ?? 1e12),
   windowMs: Number(args.get('window-ms') ?? 60_000),
@@ -29,7 +30,9 @@ const server = await startLocalServer(async (request, clientId) => {
 });
 process.stdout.write(`${JSON.stringify({ port: server.port })}\n`);
 process.on('message', () => {
-  process.stdout.write(`${JSON.stringify({ stats: { requests: sim.stats.requests, status429: sim.stats.status429, windows: [...(sim.stats.windows.get('127.0.0.1') ?? new Map()).entries()] } })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ stats: { requests: sim.stats.requests, status429: sim.stats.status429, windows: [...(sim.stats.windows.get('127.0.0.1') ?? new Map()).entries()] } })}\n`,
+  );
 });
 process.on('SIGTERM', () => {
   void server.close().then(() => process.exit(0));

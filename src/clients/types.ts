@@ -50,6 +50,13 @@ export interface ClientOptions {
    * `NoEgressError` (a 418 ban lasts minutes to days: waiting that long would look like a hang). @default 5000
    */
   readonly maxEgressWaitMs?: number;
+  /**
+   * HTTP engine. `'fetch'` sends through Node's global `fetch` with an undici dispatcher, so request
+   * mocking libraries (MSW, nock's fetch mode) see every request. `'undici'` calls the dispatcher's
+   * own `request()`, which skips the WHATWG stream layers and uses about a third less CPU per page:
+   * pick it for long backfills when nothing needs to intercept `fetch`. @default 'fetch'
+   */
+  readonly http?: 'fetch' | 'undici';
   /** Requests in flight per egress during a backfill. @default 4 */
   readonly concurrency?: number;
   /** Cancels every request of this client. */

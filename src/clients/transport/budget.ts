@@ -105,7 +105,12 @@ export class Budget {
     // Fast path: nothing is waiting and the request fits the window (and the spacing of a rolling
     // budget), so it goes out now. The limiter's reservoir is charged the same units, so the queue
     // below sees exactly what is left; only requests that must wait pay for the limiter's scheduling.
-    if (this.#queuedCost === 0 && this.#reservoir >= cost && t >= this.#pausedUntil && t - this.#lastDispatch >= this.#minTime) {
+    if (
+      this.#queuedCost === 0 &&
+      this.#reservoir >= cost &&
+      t >= this.#pausedUntil &&
+      t - this.#lastDispatch >= this.#minTime
+    ) {
       this.#reservoir -= cost;
       void this.#limiter.incrementReservoir(-cost);
       return this.#run(cost, task);

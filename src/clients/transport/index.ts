@@ -62,6 +62,8 @@ export interface TransportOptions {
   readonly signal?: AbortSignal | undefined;
   readonly logger?: Logger | undefined;
   readonly now?: (() => number) | undefined;
+  /** `'fetch'`: Node's global `fetch` with an undici dispatcher (mock libraries see it); `'undici'`: the dispatcher's own `request()` (faster). @default 'fetch' */
+  readonly http?: 'fetch' | 'undici' | undefined;
   /** How long a request may wait for a banned or failed egress to come back before `NoEgressError`. @default 5000 */
   readonly maxEgressWaitMs?: number | undefined;
 }
@@ -316,16 +318,10 @@ export class Transport {
         const timeoutMs = this.#options.timeoutMs ?? 15_000;
         const timeout = AbortSignal.timeout(timeoutMs);
         const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-        let response: Response;
+        let response: { status: number; ok: boolean; headers: Headers };
         let text: string;
         try {
-          response = await fetch(url, {
-            headers: { accept: 'application/json', ...this.#options.headers },
-            signal: combined,
-            // Node's fetch takes an undici dispatcher; the DOM typings do not know the option.
-            ...({ dispatcher } as object),
-          });
-          text = await response.text();
+          ({ response, text } = await this.#send(url, dispatcher, combined));
         } catch (error) {
           if (signal?.aborted) throw signal.reason;
           const isTimeout = timeout.aborted;
@@ -408,6 +404,36 @@ export class Transport {
       },
       signal,
     );
+  }
+
+  /** One HTTP exchange through `dispatcher`, by the configured engine. */
+  async #send(
+    url: URL,
+    dispatcher: Dispatcher,
+    signal: AbortSignal,
+  ): Promise<{ response: { status: number; ok: boolean; headers: Headers }; text: string }> {
+    const headers = { accept: 'application/json', ...this.#options.headers };
+    if (this.#options.http === 'undici') {
+      const res = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: 'GET',
+        headers,
+        signal,
+      });
+      const text = await res.body.text();
+      const h = new Headers();
+      for (const [key, value] of Object.entries(res.headers)) {
+        if (value !== undefined) h.set(key, Array.isArray(value) ? value.join(', ') : value);
+      }
+      return {
+        response: { status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, headers: h },
+        text,
+      };
+    }
+    // Node's fetch takes an undici dispatcher; the DOM typings do not know the option.
+    const res = await fetch(url, { headers, signal, ...({ dispatcher } as object) });
+    return { response: res, text: await res.text() };
   }
 
   /** Closes sockets, drops queued work and clears timers. */
