@@ -107,6 +107,14 @@ export default async function (): Promise<void> {
   console.log(
     `peak RSS of the client: ${fmt(short.peakRssMb, 1)} MB for 100,000 candles, ${fmt(long.peakRssMb, 1)} MB for 500,000`,
   );
+  const { stderr } = await run(
+    process.execPath,
+    ['--expose-gc', join(here, 'lib', 'binance-run.mjs'), 'client', '4', String(server.port), '1500000'],
+    {
+      maxBuffer: 1 << 20,
+    },
+  );
+  console.log(`live heap after GC every 200 pages over 1,500,000 candles (MB): ${stderr.trim()}`);
   server.child.kill('SIGTERM');
 
   // Budget use: the venue enforces 240 weight per 6 s window; the client is told the same budget.
