@@ -1,0 +1,455 @@
+import {
+  HttpError,
+  type PerpdataError,
+  RateLimitError,
+  UnknownSymbolError,
+  UnsupportedError,
+} from '../../core/errors.js';
+import {
+  addInterval,
+  assertInterval,
+  ceilToInterval,
+  floorToInterval,
+  intervalMs,
+} from '../../core/intervals.js';
+import { toRange } from '../../core/time.js';
+import type {
+  Candle,
+  FundingRate,
+  Liquidation,
+  LongShortKind,
+  LongShortRatio,
+  OpenInterest,
+  PredictedFunding,
+} from '../../core/types.js';
+import {
+  bybitCandles,
+  bybitFunding,
+  bybitInstruments,
+  bybitLongShortRatio,
+  bybitOpenInterest,
+  bybitPredictedFunding,
+  bybitServerTime,
+} from '../../normalize/bybit.js';
+import type { InstrumentInfo } from '../../normalize/symbols.js';
+import { VenueClient } from '../base.js';
+import { orderedPages, timeWindows } from '../pagination.js';
+import type { Schema, VenueAdapter } from '../transport/index.js';
+import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
+import type { LiveStream } from '../ws/stream.js';
+import type {
+  WatchCandlesParams,
+  WatchLiquidationsParams,
+  WatchOpenInterestParams,
+  WatchSymbolsParams,
+} from '../ws/types.js';
+import { bybitKlineInterval, bybitStatsInterval } from './intervals.js';
+import * as raw from './schemas.js';
+import { BybitStreams } from './ws.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/** Kline page size: the documented maximum of `/v5/market/kline` (reference §2.3). */
+export const BYBIT_KLINE_PAGE = 1000;
+/** Funding-history page size (the maximum, and the default). */
+export const BYBIT_FUNDING_PAGE = 200;
+/** Open-interest page size (the maximum; the default is 50). */
+export const BYBIT_OPEN_INTEREST_PAGE = 200;
+/** Account-ratio page size (the maximum; the default is 50). */
+export const BYBIT_ACCOUNT_RATIO_PAGE = 500;
+/** How long Bybit refuses an IP after HTTP 403 "access too frequent": at least ten minutes. */
+export const BYBIT_BAN_MS = 10 * MINUTE;
+/** Bybit's published IP budget: 600 requests per 5-second window. */
+export const BYBIT_DEFAULT_RATE_LIMIT = { limit: 600, intervalMs: 5_000 } as const;
+
+/** `retCode`s that are the venue's own transient failures (server timeout, server error). */
+const TRANSIENT_CODES = new Set([10000, 10016]);
+
+/** A parsed `/v5/market/kline` body. */
+type KlineBody = Extract<ReturnType<typeof raw.kline.safeParse>, { success: true }>['data'];
+const DECIMAL = /^-?\d+(\.\d+)?([eE][-+]?\d+)?$/;
+const DIGITS = /^\d+$/;
+
+/** The kline row's start time as a number, or `undefined` when it breaks `raw.klineRow`'s rule. */
+function millisOf(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
+  return typeof v === 'string' && DIGITS.test(v) ? Number(v) : undefined;
+}
+
+/**
+ * Kline pages are the hot path of a backfill: rows are checked with the same rules as `raw.kline` by
+ * a plain loop (start times become numbers, as zod's transform does), and only a page that fails goes
+ * through zod, for its precise issues.
+ */
+const klinePage: Schema<KlineBody> = {
+  safeParse(data) {
+    const body = data as { retCode?: unknown; retMsg?: unknown; time?: unknown; result?: { list?: unknown } };
+    const list = body?.result?.list;
+    if (
+      body?.retCode === 0 &&
+      typeof body.retMsg === 'string' &&
+      Number.isInteger(body.time) &&
+      Array.isArray(list)
+    ) {
+      const starts: number[] = [];
+      let ok = true;
+      for (const r of list as unknown[][]) {
+        const start = Array.isArray(r) && r.length >= 7 ? millisOf(r[0]) : undefined;
+        if (start === undefined) {
+          ok = false;
+          break;
+        }
+        for (let i = 1; i < 7; i++) {
+          const v = r[i];
+          if (typeof v !== 'string' || !DECIMAL.test(v)) {
+            ok = false;
+            break;
+          }
+        }
+        if (!ok) break;
+        starts.push(start);
+      }
+      if (ok) {
+        (list as unknown[][]).forEach((r, i) => {
+          r[0] = starts[i];
+        });
+        return { success: true, data: data as KlineBody };
+      }
+    }
+    return raw.kline.safeParse(data);
+  },
+};
+
+const adapter: VenueAdapter = {
+  venue: 'bybit',
+  errorOf({ status, headers, body, endpoint, url, egress, now }): PerpdataError | undefined {
+    const envelope = raw.envelopeError(body);
+    const venueCode = envelope?.retCode;
+    const context = { venue: 'bybit', endpoint, status, venueCode, egress };
+    if (status === 403) {
+      // "access too frequent": the IP is refused for at least ten minutes (reference §2.2).
+      return new RateLimitError('IP banned by Bybit (HTTP 403 access too frequent)', {
+        ...context,
+        retryAt: now + BYBIT_BAN_MS,
+        banned: true,
+      });
+    }
+    const retryAfter = Number(headers.get('retry-after'));
+    if (status === 429 || venueCode === 10006) {
+      const retryAt = retryAfter > 0 ? now + retryAfter * 1000 : now + 1_000;
+      return new RateLimitError(`Rate limited: ${envelope?.retMsg ?? `HTTP ${status}`}`, {
+        ...context,
+        retryAt,
+      });
+    }
+    if (envelope) {
+      if (envelope.retCode === 10001 && /not supported symbol/i.test(envelope.retMsg)) {
+        return new UnknownSymbolError(url.searchParams.get('symbol') ?? '', context);
+      }
+      if (TRANSIENT_CODES.has(envelope.retCode)) {
+        // Server-side failures inside HTTP 200: classified like a 503 so that they are retried.
+        return new HttpError(`Bybit ${envelope.retCode}: ${envelope.retMsg}`, { ...context, status: 503 });
+      }
+      return new HttpError(`Bybit ${envelope.retCode}: ${envelope.retMsg}`, context);
+    }
+    if (status >= 200 && status < 300) return undefined;
+    const text = typeof body === 'string' ? body.slice(0, 200) : `HTTP ${status}`;
+    return new HttpError(text || `HTTP ${status}`, context);
+  },
+};
+
+/**
+ * Bybit v5 (category `linear`, USDT perpetuals): history over REST with pagination, the IP budget
+ * and failover. Errors inside HTTP 200 (`retCode != 0`) become typed errors, never data.
+ * @example
+ * const bybit = new BybitClient();
+ * for await (const page of bybit.candles({ symbol: 'PEPE', interval: '1h', from: '2024-05-01', to: '2024-05-02' })) {
+ *   console.log(page.length, page[0]?.close); // price per one PEPE
+ * }
+ * await bybit.close();
+ */
+export class BybitClient extends VenueClient {
+  /** Venue name. */
+  readonly venue = 'bybit' as const;
+  protected readonly registryExchange = 'bybit' as const;
+
+  constructor(options: ClientOptions = {}) {
+    super(options, {
+      baseUrl: 'https://api.bybit.com',
+      rateLimit: BYBIT_DEFAULT_RATE_LIMIT,
+      adapter,
+      // Requests per IP over a sliding window: a breach costs a ten-minute ban.
+      buckets: (rateLimit) => ({ ip: { ...rateLimit, window: 'rolling' } }),
+    });
+  }
+
+  #get<T>(
+    path: string,
+    query: Record<string, string | number | undefined>,
+    schema: Schema<T>,
+    signal?: AbortSignal,
+  ) {
+    return this.transport.get({
+      path,
+      query: { category: 'linear', ...query },
+      bucket: 'ip',
+      cost: 1,
+      schema,
+      signal,
+    });
+  }
+
+  /** USDT linear perpetuals with their canonical mapping (`1000PEPEUSDT` → PEPE ×1000), every cursor page. */
+  async instruments(options: { signal?: AbortSignal } = {}): Promise<InstrumentInfo[]> {
+    const out: InstrumentInfo[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < 100; page++) {
+      const { data } = await this.#get(
+        '/v5/market/instruments-info',
+        { limit: 1000, cursor },
+        raw.instrumentsInfo,
+        options.signal,
+      );
+      out.push(...bybitInstruments(data.result.list));
+      cursor = data.result.nextPageCursor;
+      if (!cursor) break;
+    }
+    return out;
+  }
+
+  /** The venue's clock, epoch ms. */
+  override async serverTime(options: { signal?: AbortSignal } = {}): Promise<number> {
+    const { data } = await this.transport.get({
+      path: '/v5/market/time',
+      bucket: 'ip',
+      cost: 1,
+      schema: raw.serverTime,
+      signal: options.signal,
+    });
+    return bybitServerTime(data.result);
+  }
+
+  /**
+   * Closed candles in `[from, to)`, ascending, in pages. Windows of up to 1,000 periods are asked
+   * with both (inclusive) bounds, `concurrency` at a time per egress, and yielded in order; should
+   * the venue serve fewer rows than asked, the window is walked backwards with `end = oldest − 1`.
+   * The forming candle (listed first by Bybit) is never returned.
+   */
+  async *candles(params: IntervalHistoryParams): AsyncGenerator<Candle[], void, undefined> {
+    const { interval } = params;
+    assertInterval(interval);
+    const spelling = bybitKlineInterval(interval);
+    const range = toRange(params.from, params.to);
+    const { signal } = params;
+    const instrument = await this.instrument(params.symbol, signal);
+    const step = interval === '1M' ? 31 * DAY : intervalMs(interval);
+    const now = await this.venueNow(range.to, step, signal);
+    const to = Math.min(range.to, floorToInterval(now, interval));
+    const from = ceilToInterval(range.from, interval);
+    if (from >= to) return;
+    const windows = function* () {
+      for (let start = from; start < to; ) {
+        const end = Math.min(to, addInterval(start, interval, BYBIT_KLINE_PAGE));
+        yield { start, end };
+        start = end;
+      }
+    };
+    const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
+      const out: Candle[] = [];
+      let end = w.end - 1;
+      while (end >= w.start) {
+        const periods = interval === '1M' ? BYBIT_KLINE_PAGE : Math.ceil((end + 1 - w.start) / step);
+        const { data } = await this.#get(
+          '/v5/market/kline',
+          {
+            symbol: instrument.instrument,
+            interval: spelling,
+            start: w.start,
+            end,
+            limit: Math.min(BYBIT_KLINE_PAGE, periods),
+          },
+          klinePage,
+          s,
+        );
+        const rows = data.result.list.filter((r) => r[0] >= w.start && r[0] <= end);
+        if (rows.length === 0) break;
+        out.push(...bybitCandles(rows, { instrument, interval, now }));
+        const oldest = Math.min(...rows.map((r) => r[0]));
+        if (oldest <= w.start) break;
+        end = oldest - 1;
+      }
+      return out.sort((a, b) => a.ts - b.ts);
+    };
+    yield* orderedPages(windows(), fetchWindow, { concurrency: this.pagesInFlight, signal });
+  }
+
+  /**
+   * Settled funding rates in `[from, to)`, ascending. Bybit refuses `startTime` alone, so every
+   * window of 200 hours (funding is at most hourly: never more than one page) is asked with both bounds.
+   */
+  async *funding(params: HistoryParams): AsyncGenerator<FundingRate[], void, undefined> {
+    const range = toRange(params.from, params.to);
+    const { signal } = params;
+    const instrument = await this.instrument(params.symbol, signal);
+    const to = Math.min(range.to, this.now() + MINUTE);
+    if (range.from >= to) return;
+    const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<FundingRate[]> => {
+      const out: FundingRate[] = [];
+      let end = w.end - 1;
+      while (end >= w.start) {
+        const { data } = await this.#get(
+          '/v5/market/funding/history',
+          { symbol: instrument.instrument, startTime: w.start, endTime: end, limit: BYBIT_FUNDING_PAGE },
+          raw.fundingHistory,
+          s,
+        );
+        const rows = data.result.list.filter(
+          (r) => r.fundingRateTimestamp >= w.start && r.fundingRateTimestamp <= end,
+        );
+        out.push(...bybitFunding(rows, { instrument }));
+        if (data.result.list.length < BYBIT_FUNDING_PAGE || rows.length === 0) break;
+        end = Math.min(...rows.map((r) => r.fundingRateTimestamp)) - 1;
+      }
+      return out.filter((r) => r.ts >= range.from && r.ts < to).sort((a, b) => a.ts - b.ts);
+    };
+    yield* orderedPages(timeWindows(range.from, to, BYBIT_FUNDING_PAGE * HOUR), fetchWindow, {
+      concurrency: this.pagesInFlight,
+      signal,
+    });
+  }
+
+  /** The rate that settles at the next funding time (`/v5/market/tickers`), as one page with one record. */
+  async *predictedFunding(params: {
+    symbol: string;
+    signal?: AbortSignal;
+  }): AsyncGenerator<PredictedFunding[], void, undefined> {
+    const { signal } = params;
+    const instrument = await this.instrument(params.symbol, signal);
+    const { data } = await this.#get(
+      '/v5/market/tickers',
+      { symbol: instrument.instrument },
+      raw.tickers,
+      signal,
+    );
+    const records = bybitPredictedFunding(data.result.list, { instrument, time: data.time });
+    if (records.length > 0) yield records;
+  }
+
+  /** Cursor-paged statistics (open interest, account ratio): a `[start, end]` window, then `cursor` until `""`. */
+  async *#stats<R extends { timestamp: number }, T extends { ts: number }>(
+    params: IntervalHistoryParams,
+    path: string,
+    periodParam: 'intervalTime' | 'period',
+    limit: number,
+    schema: Schema<{ result: { list: R[]; nextPageCursor?: string | undefined } }>,
+    normalize: (rows: R[], instrument: InstrumentInfo) => T[],
+  ): AsyncGenerator<T[], void, undefined> {
+    const { interval } = params;
+    const spelling = bybitStatsInterval(interval);
+    const range = toRange(params.from, params.to);
+    const { signal } = params;
+    const instrument = await this.instrument(params.symbol, signal);
+    const step = intervalMs(interval);
+    const to = Math.min(range.to, floorToInterval(this.now(), interval));
+    const from = ceilToInterval(range.from, interval);
+    if (from >= to) return;
+    const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<T[]> => {
+      const rows: R[] = [];
+      let cursor: string | undefined;
+      for (let page = 0; page < 1000; page++) {
+        const { data } = await this.#get(
+          path,
+          {
+            symbol: instrument.instrument,
+            [periodParam]: spelling,
+            startTime: w.start,
+            endTime: w.end - 1,
+            limit,
+            cursor,
+          },
+          schema,
+          s,
+        );
+        rows.push(...data.result.list.filter((r) => r.timestamp >= w.start && r.timestamp < w.end));
+        cursor = data.result.nextPageCursor;
+        if (!cursor || data.result.list.length === 0) break;
+      }
+      return normalize(rows, instrument);
+    };
+    yield* orderedPages(timeWindows(from, to, limit * step), fetchWindow, {
+      concurrency: this.pagesInFlight,
+      signal,
+    });
+  }
+
+  /**
+   * One-sided open interest in base units (`singleOpenInterest`, or half of the two-sided
+   * `openInterest` where rows lack it), periods 5m–1d, back to the listing.
+   */
+  openInterest(params: IntervalHistoryParams): AsyncGenerator<OpenInterest[], void, undefined> {
+    return this.#stats(
+      params,
+      '/v5/market/open-interest',
+      'intervalTime',
+      BYBIT_OPEN_INTEREST_PAGE,
+      raw.openInterest,
+      (rows, instrument) => bybitOpenInterest(rows, { instrument, interval: params.interval }),
+    );
+  }
+
+  /** Long/short ratio of all accounts (`account-ratio`), periods 5m–1d. Bybit has no top-trader ratios. */
+  longShortRatio(
+    params: IntervalHistoryParams & { kind?: LongShortKind },
+  ): AsyncGenerator<LongShortRatio[], void, undefined> {
+    const kind = params.kind ?? 'global';
+    if (kind !== 'global') {
+      throw new UnsupportedError(`Bybit has no ${kind} long/short ratio (only all accounts: 'global')`);
+    }
+    return this.#stats(
+      params,
+      '/v5/market/account-ratio',
+      'period',
+      BYBIT_ACCOUNT_RATIO_PAGE,
+      raw.accountRatio,
+      (rows, instrument) => bybitLongShortRatio(rows, { instrument, interval: params.interval }),
+    );
+  }
+
+  /** The live side: sockets through the same proxies, REST `candles()` for gap fill. */
+  #streams(): BybitStreams {
+    return new BybitStreams(
+      this.streamContext(
+        (interval) => (symbol, from, to, signal) => this.candles({ symbol, interval, from, to, signal }),
+      ),
+    );
+  }
+
+  /**
+   * Closed candles of `symbols` as they close (`confirm: true`), each exactly once and in order per symbol;
+   * after a reconnect the missed candles are fetched over REST and yielded first (`gapFill`, default on).
+   * @example
+   * const stream = bybit.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
+   * stream.on('reconnected', ({ gaps }) => console.log('filled', gaps));
+   * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
+   */
+  watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
+    return this.#streams().candles(params);
+  }
+
+  /** The accruing funding rate (`tickers` deltas merged into a snapshot), yielded when the rate or next funding time changes. */
+  watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
+    return this.#streams().funding(params);
+  }
+
+  /** Open interest as the venue streams it (`tickers`), sampled per period. */
+  watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
+    return this.#streams().openInterest(params);
+  }
+
+  /** Liquidations (`allLiquidation`, needs `symbols`) summed per symbol and period; `longUsd` = longs liquidated. */
+  watchLiquidations(params: WatchLiquidationsParams): LiveStream<Liquidation> {
+    return this.#streams().liquidations(params);
+  }
+}
