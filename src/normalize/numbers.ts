@@ -7,7 +7,12 @@
 /** A required numeric field: a finite number, or throws `TypeError` naming the field. */
 export function num(value: string | number, field = 'value'): number {
   // `+''` and `+' '` are 0: a blank string must fail, not become a price of zero.
-  const n = typeof value === 'number' ? value : value.length === 0 || value.charCodeAt(0) === 32 ? Number.NaN : +value;
+  const n =
+    typeof value === 'number'
+      ? value
+      : value.length === 0 || value.charCodeAt(0) === 32
+        ? Number.NaN
+        : +value;
   if (!Number.isFinite(n)) throw new TypeError(`${field} is not a finite number: ${JSON.stringify(value)}`);
   return n;
 }

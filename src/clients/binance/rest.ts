@@ -1,5 +1,4 @@
 import {
-  HistoryRangeError,
   HttpError,
   InvalidArgumentError,
   type PerpdataError,
@@ -36,11 +35,20 @@ import {
   binanceTakerVolume,
   snapFundingTime,
 } from '../../normalize/binance.js';
-import { type InstrumentInfo, SymbolRegistry } from '../../normalize/symbols.js';
+import type { InstrumentInfo } from '../../normalize/symbols.js';
+import { VenueClient } from '../base.js';
 import { orderedPages, timeWindows } from '../pagination.js';
-import { Transport, type VenueAdapter } from '../transport/index.js';
+import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
+import type { LiveStream } from '../ws/stream.js';
+import type {
+  WatchCandlesParams,
+  WatchLiquidationsParams,
+  WatchOpenInterestParams,
+  WatchSymbolsParams,
+} from '../ws/types.js';
 import * as raw from './schemas.js';
+import { BinanceStreams } from './ws.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -107,62 +115,30 @@ const adapter: VenueAdapter = {
  * }
  * await binance.close();
  */
-export class BinanceClient {
+export class BinanceClient extends VenueClient {
   /** Venue name. */
   readonly venue = 'binance' as const;
-  readonly #transport: Transport;
-  readonly #options: ClientOptions;
-  readonly #now: () => number;
-  #registry: Promise<SymbolRegistry> | undefined;
-  #clockOffset: { value: number; at: number } | undefined;
+  protected readonly registryExchange = 'binance' as const;
 
   constructor(options: ClientOptions = {}) {
-    const {
-      baseUrl = 'https://fapi.binance.com',
-      rateLimit = BINANCE_DEFAULT_RATE_LIMIT,
-      concurrency = 4,
-      timeoutMs = 15_000,
-      retries = 5,
-    } = options;
-    if (!(rateLimit.limit > 0) || !(rateLimit.intervalMs > 0)) {
-      throw new InvalidArgumentError('rateLimit needs a positive limit and intervalMs');
-    }
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new InvalidArgumentError('concurrency must be a positive integer');
-    this.#options = { ...options, concurrency };
-    this.#now = options.now ?? Date.now;
-    if (options.registry) this.#registry = Promise.resolve(options.registry);
-    this.#transport = new Transport({
+    super(options, {
+      baseUrl: 'https://fapi.binance.com',
+      rateLimit: BINANCE_DEFAULT_RATE_LIMIT,
       adapter,
-      baseUrl,
-      proxies: options.proxies,
-      direct: options.direct,
-      timeoutMs,
-      retries,
-      retryDelayMs: options.retryDelayMs,
-      maxEgressWaitMs: options.maxEgressWaitMs,
-      signal: options.signal,
-      logger: options.logger,
-      now: this.#now,
-      buckets: {
+      buckets: (rateLimit) => ({
         // Request weight per IP, counted in fixed windows (the UTC minute).
         weight: { ...rateLimit, window: 'fixed' },
         // /fapi/v1/fundingRate and fundingInfo: 500 requests per 5 minutes, shared.
         funding: { limit: 500, intervalMs: 5 * MINUTE, window: 'rolling' },
         // /futures/data/*: 1,000 requests per 5 minutes.
         stats: { limit: 1000, intervalMs: 5 * MINUTE, window: 'rolling' },
-      },
+      }),
     });
-  }
-
-  /** The underlying transport (egress statistics, budgets). */
-  get transport(): Transport {
-    return this.#transport;
   }
 
   /** USDT perpetuals with their canonical mapping and listing time; also refreshes the weight budget from `rateLimits`. */
   async instruments(options: { signal?: AbortSignal } = {}): Promise<InstrumentInfo[]> {
-    const { data } = await this.#transport.get({
+    const { data } = await this.transport.get({
       path: '/fapi/v1/exchangeInfo',
       bucket: 'weight',
       cost: 1,
@@ -170,7 +146,7 @@ export class BinanceClient {
       signal: options.signal,
     });
     const weight = data.rateLimits?.find((r) => r.rateLimitType === 'REQUEST_WEIGHT');
-    if (weight && !this.#options.rateLimit) {
+    if (weight && !this.options.rateLimit) {
       const unit =
         weight.interval === 'SECOND'
           ? 1_000
@@ -179,7 +155,7 @@ export class BinanceClient {
             : weight.interval === 'HOUR'
               ? 60 * MINUTE
               : DAY;
-      this.#transport.setBudget('weight', {
+      this.transport.setBudget('weight', {
         limit: weight.limit,
         intervalMs: unit * weight.intervalNum,
         window: 'fixed',
@@ -188,21 +164,9 @@ export class BinanceClient {
     return binanceInstruments(data.symbols);
   }
 
-  /** The symbol registry (loaded from `instruments()` once, unless one was given). */
-  registry(options: { signal?: AbortSignal } = {}): Promise<SymbolRegistry> {
-    if (!this.#registry) {
-      const loading = this.instruments(options).then((list) => new SymbolRegistry(list));
-      this.#registry = loading;
-      loading.catch(() => {
-        if (this.#registry === loading) this.#registry = undefined;
-      });
-    }
-    return this.#registry;
-  }
-
   /** The venue's clock, epoch ms. */
-  async serverTime(options: { signal?: AbortSignal } = {}): Promise<number> {
-    const { data } = await this.#transport.get({
+  override async serverTime(options: { signal?: AbortSignal } = {}): Promise<number> {
+    const { data } = await this.transport.get({
       path: '/fapi/v1/time',
       bucket: 'weight',
       cost: 1,
@@ -210,49 +174,6 @@ export class BinanceClient {
       signal: options.signal,
     });
     return data.serverTime;
-  }
-
-  /** Now on the venue's clock: the local clock, corrected by `serverTime()` when the caller works near the present. */
-  async #venueNow(to: number, step: number, signal: AbortSignal | undefined): Promise<number> {
-    const local = this.#now();
-    if (to < local - 2 * step && to < local - 2 * MINUTE) return local;
-    if (!this.#clockOffset || local - this.#clockOffset.at > 10 * MINUTE) {
-      const before = this.#now();
-      const server = await this.serverTime(signal ? { signal } : {});
-      const after = this.#now();
-      this.#clockOffset = { value: server - (before + after) / 2, at: after };
-    }
-    return local + this.#clockOffset.value;
-  }
-
-  async #instrument(symbol: string, signal: AbortSignal | undefined): Promise<InstrumentInfo> {
-    const registry = await this.registry(signal ? { signal } : {});
-    return registry.toInstrument('binance', symbol);
-  }
-
-  #signal(params: { signal?: AbortSignal | undefined }): AbortSignal | undefined {
-    return params.signal;
-  }
-
-  /** Clamps `from` to a retention window: a warning (default) or `HistoryRangeError`. */
-  #retention(from: number, earliest: number, endpoint: string, to: number): number {
-    if (from >= earliest) return from;
-    if (this.#options.outOfRange === 'throw') {
-      throw new HistoryRangeError(`Binance ${endpoint} keeps only the latest 30 days`, earliest, {
-        meta: { Requested: new Date(from).toISOString() },
-      });
-    }
-    const message = `Binance ${endpoint} keeps only the latest 30 days; serving from ${new Date(earliest).toISOString()}`;
-    this.#options.logger?.warn?.(message);
-    this.#options.onWarning?.({
-      code: 'RANGE_CLAMPED',
-      message,
-      venue: 'binance',
-      endpoint,
-      from: earliest,
-      to,
-    });
-    return earliest;
   }
 
   /**
@@ -263,10 +184,10 @@ export class BinanceClient {
     const { interval } = params;
     assertInterval(interval);
     const range = toRange(params.from, params.to);
-    const signal = this.#signal(params);
-    const instrument = await this.#instrument(params.symbol, signal);
+    const signal = params.signal;
+    const instrument = await this.instrument(params.symbol, signal);
     const step = interval === '1M' ? 31 * DAY : intervalMs(interval);
-    const now = await this.#venueNow(range.to, step, signal);
+    const now = await this.venueNow(range.to, step, signal);
     const to = Math.min(range.to, floorToInterval(now, interval));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
@@ -283,7 +204,7 @@ export class BinanceClient {
       while (cursor < w.end) {
         const periods = interval === '1M' ? BINANCE_KLINE_PAGE : Math.ceil((w.end - cursor) / step);
         const limit = Math.min(BINANCE_KLINE_PAGE, periods);
-        const { data } = await this.#transport.get({
+        const { data } = await this.transport.get({
           path: '/fapi/v1/klines',
           query: { symbol: instrument.instrument, interval, startTime: cursor, endTime: w.end - 1, limit },
           bucket: 'weight',
@@ -300,26 +221,22 @@ export class BinanceClient {
       }
       return out;
     };
-    yield* orderedPages(windows(), fetchWindow, { concurrency: this.#concurrency(), signal });
-  }
-
-  #concurrency(): number {
-    return (this.#options.concurrency ?? 4) * this.#transport.egressCount;
+    yield* orderedPages(windows(), fetchWindow, { concurrency: this.pagesInFlight, signal });
   }
 
   /** Settled funding rates in `[from, to)` (by funding time snapped to the hour grid), ascending. */
   async *funding(params: HistoryParams): AsyncGenerator<FundingRate[], void, undefined> {
     const range = toRange(params.from, params.to);
-    const signal = this.#signal(params);
-    const instrument = await this.#instrument(params.symbol, signal);
-    const to = Math.min(range.to, this.#now() + MINUTE);
+    const signal = params.signal;
+    const instrument = await this.instrument(params.symbol, signal);
+    const to = Math.min(range.to, this.now() + MINUTE);
     if (range.from >= to) return;
     const limit = 1000;
     // Funding is at most hourly, so a window of 1,000 hours never holds more than one page. Windows are
     // shifted by half an hour because raw funding times sit a few ms off the boundary.
     const half = 30 * MINUTE;
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<FundingRate[]> => {
-      const { data } = await this.#transport.get({
+      const { data } = await this.transport.get({
         path: '/fapi/v1/fundingRate',
         query: { symbol: instrument.instrument, startTime: w.start, endTime: w.end - 1, limit },
         bucket: 'funding',
@@ -336,7 +253,7 @@ export class BinanceClient {
       );
     };
     yield* orderedPages(timeWindows(range.from - half, to - half, limit * 60 * MINUTE), fetchWindow, {
-      concurrency: this.#concurrency(),
+      concurrency: this.pagesInFlight,
       signal,
     });
   }
@@ -346,9 +263,9 @@ export class BinanceClient {
     symbol: string;
     signal?: AbortSignal;
   }): AsyncGenerator<PredictedFunding[], void, undefined> {
-    const signal = this.#signal(params);
-    const instrument = await this.#instrument(params.symbol, signal);
-    const { data } = await this.#transport.get({
+    const signal = params.signal;
+    const instrument = await this.instrument(params.symbol, signal);
+    const { data } = await this.transport.get({
       path: '/fapi/v1/premiumIndex',
       query: { symbol: instrument.instrument },
       bucket: 'weight',
@@ -363,7 +280,7 @@ export class BinanceClient {
   async *#stats<R, T extends { ts: number }>(
     params: IntervalHistoryParams,
     path: string,
-    schema: import('../transport/index.js').Schema<R[]>,
+    schema: Schema<R[]>,
     normalize: (rows: R[], instrument: InstrumentInfo) => T[],
   ): AsyncGenerator<T[], void, undefined> {
     const { interval } = params;
@@ -374,18 +291,21 @@ export class BinanceClient {
       });
     }
     const range = toRange(params.from, params.to);
-    const signal = this.#signal(params);
-    const instrument = await this.#instrument(params.symbol, signal);
+    const signal = params.signal;
+    const instrument = await this.instrument(params.symbol, signal);
     const step = intervalMs(interval);
-    const now = this.#now();
+    const now = this.now();
     const to = Math.min(range.to, floorToInterval(now, interval));
     // The oldest period the venue still has; one period of margin for clocks and the daily cut.
     const earliest = ceilToInterval(now - STATS_RETENTION, interval) + step;
-    const from = ceilToInterval(this.#retention(range.from, earliest, path, to), interval);
+    const from = ceilToInterval(
+      this.clampToRetention(range.from, earliest, to, path, 'the latest 30 days'),
+      interval,
+    );
     if (from >= to) return;
     const limit = 500;
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<T[]> => {
-      const { data } = await this.#transport.get({
+      const { data } = await this.transport.get({
         path,
         query: {
           symbol: instrument.instrument,
@@ -402,7 +322,7 @@ export class BinanceClient {
       return normalize(data, instrument).filter((r) => r.ts >= w.start && r.ts < w.end);
     };
     yield* orderedPages(timeWindows(from, to, limit * step), fetchWindow, {
-      concurrency: this.#concurrency(),
+      concurrency: this.pagesInFlight,
       signal,
     });
   }
@@ -444,13 +364,39 @@ export class BinanceClient {
     );
   }
 
-  /** Closes sockets and timers. The client cannot be used afterwards. */
-  close(): Promise<void> {
-    return this.#transport.close();
+  /** The live side: sockets through the same proxies, REST `candles()` for gap fill. */
+  #streams(): BinanceStreams {
+    return new BinanceStreams(
+      this.streamContext(
+        (interval) => (symbol, from, to, signal) => this.candles({ symbol, interval, from, to, signal }),
+      ),
+    );
   }
 
-  /** `await using binance = new BinanceClient()` closes it at the end of the scope. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
+  /**
+   * Closed candles of `symbols` as they close, each exactly once and in order per symbol; after a
+   * reconnect the missed candles are fetched over REST and yielded first (`gapFill`, default on).
+   * @example
+   * const stream = binance.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
+   * stream.on('reconnected', ({ gaps }) => console.log('filled', gaps));
+   * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
+   */
+  watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
+    return this.#streams().candles(params);
+  }
+
+  /** The accruing funding rate (`@markPrice@1s`), yielded when the rate or next funding time changes. */
+  watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
+    return this.#streams().funding(params);
+  }
+
+  /** Not streamed by Binance: throws `UnsupportedError` (poll `openInterest()` instead). */
+  watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
+    return this.#streams().openInterest(params);
+  }
+
+  /** Liquidations (`@forceOrder`, all symbols when omitted) summed per symbol and period; `longUsd` = longs liquidated. */
+  watchLiquidations(params: WatchLiquidationsParams = {}): LiveStream<Liquidation> {
+    return this.#streams().liquidations(params);
   }
 }

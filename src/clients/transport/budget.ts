@@ -6,16 +6,19 @@ export interface BudgetSpec {
   readonly limit: number;
   readonly intervalMs: number;
   /**
-   * `'fixed'`: windows aligned to the epoch (Binance counts weight per UTC minute) — the budget is spent
-   * as fast as it likes inside a window. `'rolling'`: the venue's window position is unknown, so
-   * requests are also spaced `intervalMs / limit` apart and no rolling window ever sees more than `limit`.
+   * `'fixed'`: windows aligned to the epoch (Binance counts weight per UTC minute): the whole budget is
+   * available again at each boundary. `'rolling'`: the venue's window position is unknown, so units are
+   * counted over the last `intervalMs` (a sliding log): no window of that length, wherever it starts,
+   * ever sees more than `limit`, and each unit comes back `intervalMs` after it was spent.
    */
   readonly window: 'fixed' | 'rolling';
 }
 
 /**
- * One egress's budget for one venue bucket: a bottleneck limiter whose reservoir is refilled at every
- * window boundary and corrected by what the venue reports as used (`X-MBX-USED-WEIGHT-1M`).
+ * One egress's budget for one venue bucket. A request that fits goes out at once; one that does not
+ * waits in a bottleneck limiter whose reservoir holds exactly what is left, refilled at window
+ * boundaries (fixed) or as spent units age out (rolling), emptied by a 429 until its `Retry-After`,
+ * and lowered by what the venue reports as used (`X-MBX-USED-WEIGHT-1M`).
  */
 export class Budget {
   readonly spec: BudgetSpec;
@@ -24,14 +27,14 @@ export class Budget {
   /** Mirror of the limiter's reservoir, kept synchronously for headroom decisions. */
   #reservoir: number;
   #windowStart: number;
+  /** Rolling mode: what was spent when, oldest first. */
+  readonly #recent: { at: number; cost: number }[] = [];
   #queuedCost = 0;
   #inflightCost = 0;
   #pausedUntil = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
-  #lastDispatch = Number.NEGATIVE_INFINITY;
-  readonly #minTime: number;
-  /** Units dispatched per window, for utilisation figures. */
+  /** Units dispatched in the current fixed window, for utilisation figures. */
   spent = 0;
 
   constructor(spec: BudgetSpec, now: () => number = Date.now) {
@@ -39,8 +42,7 @@ export class Budget {
     this.#now = now;
     this.#windowStart = this.#windowOf(now());
     this.#reservoir = spec.limit;
-    this.#minTime = spec.window === 'rolling' ? Math.ceil(spec.intervalMs / spec.limit) : 0;
-    this.#limiter = new Bottleneck({ reservoir: spec.limit, maxConcurrent: null, minTime: this.#minTime });
+    this.#limiter = new Bottleneck({ reservoir: spec.limit, maxConcurrent: null });
     this.#limiter.on('idle', () => this.#clearTimer());
   }
 
@@ -48,30 +50,68 @@ export class Budget {
     return Math.floor(t / this.spec.intervalMs) * this.spec.intervalMs;
   }
 
-  /** Starts a new window if the clock has passed the boundary: the reservoir is full again, less what is still in flight. */
-  #roll(): void {
-    const t = this.#now();
-    const window = this.#windowOf(t);
-    if (window === this.#windowStart || t < this.#pausedUntil) return;
-    this.#windowStart = window;
-    const target = Math.max(0, this.spec.limit - this.#inflightCost);
+  #setReservoir(target: number): void {
     const delta = target - this.#reservoir;
+    if (delta === 0) return;
     this.#reservoir = target;
-    this.spent = 0;
-    if (delta !== 0) void this.#limiter.incrementReservoir(delta);
+    void this.#limiter.incrementReservoir(delta);
   }
 
-  /** Arms one timer for the next boundary while work is waiting, so queued jobs resume on time. */
+  /** Units spent within the last `intervalMs` (rolling mode). */
+  #recentCost(): number {
+    let sum = 0;
+    for (const entry of this.#recent) sum += entry.cost;
+    return sum;
+  }
+
+  /** Applies what the clock says: a pause that ended, a new fixed window, rolling units that aged out. */
+  #sync(): void {
+    const t = this.#now();
+    if (this.#pausedUntil !== 0) {
+      if (t < this.#pausedUntil) return;
+      this.#pausedUntil = 0;
+      this.#windowStart = this.#windowOf(t);
+      this.spent = 0;
+      this.#expire(t, false);
+      const used = this.spec.window === 'fixed' ? this.#inflightCost : this.#recentCost();
+      this.#setReservoir(Math.max(0, this.spec.limit - used));
+      return;
+    }
+    if (this.spec.window === 'fixed') {
+      const window = this.#windowOf(t);
+      if (window === this.#windowStart) return;
+      this.#windowStart = window;
+      this.spent = 0;
+      // What is still in flight may be counted in the new window by the venue.
+      this.#setReservoir(Math.max(0, this.spec.limit - this.#inflightCost));
+      return;
+    }
+    this.#expire(t, true);
+  }
+
+  /** Drops rolling entries older than the window, giving their units back when `refund` is set. */
+  #expire(t: number, refund: boolean): void {
+    let back = 0;
+    while (this.#recent.length > 0 && this.#recent[0]!.at + this.spec.intervalMs <= t)
+      back += this.#recent.shift()!.cost;
+    if (refund && back > 0) this.#setReservoir(this.#reservoir + back);
+  }
+
+  /** While work waits, one timer for the next moment units come back. */
   #arm(): void {
     if (this.#timer || this.#closed || this.#queuedCost === 0) return;
     const t = this.#now();
-    const next = Math.max(this.#windowOf(t) + this.spec.intervalMs, this.#pausedUntil);
+    let next: number;
+    if (this.#pausedUntil > t) next = this.#pausedUntil;
+    else if (this.spec.window === 'fixed') next = this.#windowStart + this.spec.intervalMs;
+    else next = (this.#recent[0]?.at ?? t) + this.spec.intervalMs;
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;
-        this.#roll();
+        this.#sync();
         this.#arm();
       },
+      // +1: timers may fire a millisecond before the clock reads `next`; an early wake re-arms.
       Math.max(1, next - t + 1),
     );
   }
@@ -81,10 +121,10 @@ export class Budget {
     this.#timer = undefined;
   }
 
-  /** Units still available in this window minus what is queued; negative when work is waiting. */
+  /** Units available now minus what is queued; strongly negative while paused. */
   headroom(): number {
-    this.#roll();
-    if (this.#now() < this.#pausedUntil) return -this.spec.limit - this.#queuedCost;
+    this.#sync();
+    if (this.#pausedUntil !== 0) return -this.spec.limit - this.#queuedCost;
     return this.#reservoir - this.#queuedCost;
   }
 
@@ -94,45 +134,43 @@ export class Budget {
   }
 
   /**
-   * Runs `task` once `cost` units are available. A task whose `signal` aborts while it waits is dropped
+   * Runs `task` once `cost` units are available. A request that fits goes out at once; the limiter
+   * queue (first in, first out) holds the rest. A task whose `signal` aborts while it waits is dropped
    * and its units are given back.
    */
   schedule<T>(cost: number, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('budget closed'));
     signal?.throwIfAborted();
-    this.#roll();
-    const t = this.#now();
-    // Fast path: nothing is waiting and the request fits the window (and the spacing of a rolling
-    // budget), so it goes out now. The limiter's reservoir is charged the same units, so the queue
-    // below sees exactly what is left; only requests that must wait pay for the limiter's scheduling.
-    if (
-      this.#queuedCost === 0 &&
-      this.#reservoir >= cost &&
-      t >= this.#pausedUntil &&
-      t - this.#lastDispatch >= this.#minTime
-    ) {
-      this.#reservoir -= cost;
-      void this.#limiter.incrementReservoir(-cost);
+    this.#sync();
+    if (this.#queuedCost === 0 && this.#pausedUntil === 0 && this.#reservoir >= cost) {
+      // The limiter's reservoir is charged the same units, so its queue sees exactly what is left.
+      this.#setReservoir(this.#reservoir - cost);
       return this.#run(cost, task);
     }
     this.#queuedCost += cost;
     let started = false;
+    let dropped = false;
     const job = this.#limiter.schedule({ weight: cost }, async () => {
       started = true;
-      this.#queuedCost -= cost;
       this.#reservoir -= cost;
-      if (signal?.aborted) {
-        this.#reservoir += cost;
-        void this.#limiter.incrementReservoir(cost);
-        throw signal.reason;
+      if (dropped || signal?.aborted) {
+        // Dropped while waiting: the limiter charged its units on start; give them straight back.
+        if (!dropped) this.#queuedCost -= cost;
+        this.#setReservoir(this.#reservoir + cost);
+        throw signal?.reason ?? new Error('dropped');
       }
+      this.#queuedCost -= cost;
       return this.#run(cost, task);
     });
     this.#arm();
     if (!signal) return job;
+    job.catch(() => undefined); // a dropped job's own rejection is expected and unobserved
     return new Promise<T>((resolve, reject) => {
       const onAbort = () => {
-        if (!started) reject(signal.reason);
+        if (started) return;
+        dropped = true;
+        this.#queuedCost -= cost;
+        reject(signal.reason);
       };
       signal.addEventListener('abort', onAbort, { once: true });
       job.then(
@@ -149,9 +187,9 @@ export class Budget {
   }
 
   async #run<T>(cost: number, task: () => Promise<T>): Promise<T> {
-    this.#lastDispatch = this.#now();
     this.spent += cost;
     this.#inflightCost += cost;
+    if (this.spec.window === 'rolling') this.#recent.push({ at: this.#now(), cost });
     try {
       return await task();
     } finally {
@@ -164,38 +202,22 @@ export class Budget {
    * when the request was sent. Only ever lowers what is left (other programs may share the IP).
    */
   observeUsed(used: number, sentAt: number): void {
-    this.#roll();
+    this.#sync();
+    if (this.spec.window !== 'fixed' || this.#pausedUntil !== 0) return;
     if (this.#windowOf(sentAt) !== this.#windowStart || this.#windowOf(this.#now()) !== this.#windowStart)
       return;
-    const remaining = this.spec.limit - used;
     // What the venue has not seen yet is still in flight; count it on top of its figure.
-    const target = remaining - Math.max(0, this.#inflightCost);
-    if (target < this.#reservoir) {
-      const delta = target - this.#reservoir;
-      this.#reservoir = target;
-      void this.#limiter.incrementReservoir(delta);
-    }
+    const target = this.spec.limit - used - Math.max(0, this.#inflightCost);
+    if (target < this.#reservoir) this.#setReservoir(target);
   }
 
   /** Stops dispatching until `until` (epoch ms), e.g. after a 429 with `Retry-After`. */
   pause(until: number): void {
-    if (until <= this.#pausedUntil) return;
+    if (until <= this.#pausedUntil || until <= this.#now()) return;
     this.#pausedUntil = until;
-    const delta = -this.#reservoir - this.spec.limit;
-    this.#reservoir += delta;
-    void this.#limiter.incrementReservoir(delta);
+    this.#setReservoir(0);
     this.#clearTimer();
-    const t = this.#now();
-    this.#timer = setTimeout(
-      () => {
-        this.#timer = undefined;
-        this.#windowStart = -1;
-        this.#roll();
-        this.#arm();
-      },
-      Math.max(1, until - t),
-    );
-    if (this.#queuedCost === 0) this.#timer.unref?.();
+    this.#arm();
   }
 
   /** Drops waiting work and clears timers. */

@@ -1,0 +1,178 @@
+import { HistoryRangeError, InvalidArgumentError } from '../core/errors.js';
+import type { Interval } from '../core/intervals.js';
+import type { Exchange } from '../core/types.js';
+import { type InstrumentInfo, SymbolRegistry } from '../normalize/symbols.js';
+import { type BudgetSpec, Transport, type VenueAdapter } from './transport/index.js';
+import type { ClientOptions, RateLimit } from './types.js';
+import type { RegistrySource } from './ws/plan.js';
+import type { FetchClosed } from './ws/processors.js';
+
+const MINUTE = 60_000;
+
+/** What a venue client tells the shared base: its host, budgets and error mapping. */
+export interface VenueDefaults {
+  readonly baseUrl: string;
+  readonly rateLimit: RateLimit;
+  readonly adapter: VenueAdapter;
+  /** Budget buckets per egress, given the effective `rateLimit`. */
+  readonly buckets: (rateLimit: RateLimit) => Readonly<Record<string, BudgetSpec>>;
+  /** Headers sent with every request (e.g. Coinalyze's `api_key`). */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/**
+ * The part every REST client shares: option validation, the transport, the lazily loaded symbol
+ * registry, the venue clock, range clamping to retention windows, and closing. A venue client extends
+ * it with its history methods; adding a venue never edits another venue's file.
+ */
+export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
+  /** Venue name. */
+  abstract readonly venue: Exchange | 'coinalyze';
+  /** The venue whose instruments the registry maps (differs from `venue` for Coinalyze). */
+  protected abstract get registryExchange(): Exchange;
+  /** The shared HTTP transport (egress statistics, budgets). */
+  readonly transport: Transport;
+  protected readonly options: O & { readonly concurrency: number };
+  protected readonly now: () => number;
+  #registry: Promise<SymbolRegistry> | undefined;
+  #clockOffset: { value: number; at: number } | undefined;
+
+  protected constructor(options: O, defaults: VenueDefaults) {
+    const {
+      baseUrl = defaults.baseUrl,
+      rateLimit = defaults.rateLimit,
+      concurrency = 4,
+      timeoutMs = 15_000,
+      retries = 5,
+    } = options;
+    if (!(rateLimit.limit > 0) || !(rateLimit.intervalMs > 0)) {
+      throw new InvalidArgumentError('rateLimit needs a positive limit and intervalMs');
+    }
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new InvalidArgumentError('concurrency must be a positive integer');
+    if (!(timeoutMs > 0)) throw new InvalidArgumentError('timeoutMs must be positive');
+    if (!Number.isInteger(retries) || retries < 0)
+      throw new InvalidArgumentError('retries must be a whole number ≥ 0');
+    this.options = { ...options, concurrency };
+    this.now = options.now ?? Date.now;
+    if (options.registry) this.#registry = Promise.resolve(options.registry);
+    this.transport = new Transport({
+      adapter: defaults.adapter,
+      baseUrl,
+      proxies: options.proxies,
+      direct: options.direct,
+      timeoutMs,
+      retries,
+      retryDelayMs: options.retryDelayMs,
+      maxEgressWaitMs: options.maxEgressWaitMs,
+      http: options.http,
+      headers: defaults.headers,
+      signal: options.signal,
+      logger: options.logger,
+      now: this.now,
+      buckets: defaults.buckets(rateLimit),
+    });
+  }
+
+  /** The venue's perpetuals with their canonical mapping. */
+  abstract instruments(options?: { signal?: AbortSignal }): Promise<InstrumentInfo[]>;
+
+  /** The venue's clock, epoch ms; venues without a time endpoint answer with the local clock. */
+  serverTime(_options: { signal?: AbortSignal } = {}): Promise<number> {
+    return Promise.resolve(this.now());
+  }
+
+  /** The symbol registry (loaded from `instruments()` once, unless one was given). */
+  registry(options: { signal?: AbortSignal } = {}): Promise<SymbolRegistry> {
+    if (!this.#registry) {
+      const loading = this.instruments(options).then((list) => new SymbolRegistry(list));
+      this.#registry = loading;
+      loading.catch(() => {
+        if (this.#registry === loading) this.#registry = undefined;
+      });
+    }
+    return this.#registry;
+  }
+
+  /** The instrument of a canonical symbol; `UnknownSymbolError` before any data request when there is none. */
+  protected async instrument(symbol: string, signal: AbortSignal | undefined): Promise<InstrumentInfo> {
+    const registry = await this.registry(signal ? { signal } : {});
+    return registry.toInstrument(this.registryExchange, symbol);
+  }
+
+  /**
+   * Now on the venue's clock: the local clock, corrected by `serverTime()` (cached for ten minutes)
+   * when the range reaches within two periods of the present, where a skewed clock could let the
+   * forming period through.
+   */
+  protected async venueNow(to: number, step: number, signal: AbortSignal | undefined): Promise<number> {
+    const local = this.now();
+    if (to < local - 2 * step && to < local - 2 * MINUTE) return local;
+    if (!this.#clockOffset || local - this.#clockOffset.at > 10 * MINUTE) {
+      const before = this.now();
+      const server = await this.serverTime(signal ? { signal } : {});
+      const after = this.now();
+      this.#clockOffset = { value: server - (before + after) / 2, at: after };
+    }
+    return local + this.#clockOffset.value;
+  }
+
+  /** Pages in flight: `concurrency` per egress. */
+  protected get pagesInFlight(): number {
+    return this.options.concurrency * this.transport.egressCount;
+  }
+
+  /**
+   * Clamps `from` to the oldest data the venue keeps for `endpoint`, reporting a `RANGE_CLAMPED`
+   * warning, or throws `HistoryRangeError` with `outOfRange: 'throw'`.
+   * @param keeps what the venue keeps, for the message (e.g. `'the latest 30 days'`).
+   */
+  protected clampToRetention(
+    from: number,
+    earliest: number,
+    to: number,
+    endpoint: string,
+    keeps: string,
+    hint?: string,
+  ): number {
+    if (from >= earliest) return from;
+    const venue = this.venue;
+    if (this.options.outOfRange === 'throw') {
+      throw new HistoryRangeError(`${venue} ${endpoint} keeps only ${keeps}`, earliest, {
+        meta: { Requested: new Date(from).toISOString(), Hint: hint },
+      });
+    }
+    const message = `${venue} ${endpoint} keeps only ${keeps}; serving from ${new Date(earliest).toISOString()}`;
+    this.options.logger?.warn?.(message);
+    this.options.onWarning?.({ code: 'RANGE_CLAMPED', message, venue, endpoint, from: earliest, to });
+    return earliest;
+  }
+
+  /**
+   * What the venue's stream classes need from this client: sockets through the same proxies, the
+   * same registry, and REST `candles()` to fill the hole a reconnect leaves.
+   */
+  protected streamContext(fetchClosed: (interval: Interval) => FetchClosed) {
+    const o = this.options;
+    const registry: RegistrySource = () => this.registry();
+    return {
+      wsUrl: o.wsUrl,
+      proxies: o.proxies,
+      direct: o.direct,
+      logger: o.logger,
+      signal: o.signal,
+      registry,
+      fetchClosed,
+    };
+  }
+
+  /** Closes sockets and timers. The client cannot be used afterwards. */
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+
+  /** `await using client = new …Client()` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
