@@ -36,6 +36,8 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
   protected readonly now: () => number;
   #registry: Promise<SymbolRegistry> | undefined;
   #clockOffset: { value: number; at: number } | undefined;
+  /** Live streams opened by `watch*` and not closed yet; `close()` closes them. */
+  readonly #live = new Set<{ close(): Promise<void>; on(event: 'closed', listener: () => void): unknown }>();
 
   protected constructor(options: O, defaults: VenueDefaults) {
     const {
@@ -166,9 +168,19 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
     };
   }
 
-  /** Closes sockets and timers. The client cannot be used afterwards. */
-  close(): Promise<void> {
-    return this.transport.close();
+  /** Remembers a live stream so that `close()` closes it too. */
+  protected track<S extends { close(): Promise<void>; on(event: 'closed', listener: () => void): unknown }>(
+    stream: S,
+  ): S {
+    this.#live.add(stream);
+    stream.on('closed', () => this.#live.delete(stream));
+    return stream;
+  }
+
+  /** Closes open live streams, sockets and timers. The client cannot be used afterwards. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#live].map((stream) => stream.close()));
+    await this.transport.close();
   }
 
   /** `await using client = new …Client()` closes it at the end of the scope. */

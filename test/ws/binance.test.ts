@@ -5,6 +5,7 @@ import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { BINANCE_INSTRUMENTS, createBinanceSimulator } from '../mocks/binance.js';
 import { type LocalServer, startLocalServer } from '../mocks/http.js';
 import { SyntheticMarket } from '../mocks/market.js';
+import { startProxy } from '../mocks/proxy.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -32,7 +33,7 @@ afterEach(async () => {
   while (cleanup.length > 0) await cleanup.pop()!();
 });
 
-async function setup(options: { rest?: boolean; speed?: number } = {}) {
+async function setup(options: { rest?: boolean; speed?: number; proxies?: string[]; direct?: boolean } = {}) {
   const clock = testClock(options.speed);
   const ws = await new BinanceWsServer({ clock, market, instruments: BINANCE_INSTRUMENTS }).start();
   cleanup.push(() => ws.close());
@@ -48,6 +49,8 @@ async function setup(options: { rest?: boolean; speed?: number } = {}) {
     registry,
     now: () => clock.now(),
     retryDelayMs: 1,
+    ...(options.proxies ? { proxies: options.proxies } : {}),
+    ...(options.direct === undefined ? {} : { direct: options.direct }),
   });
   cleanup.push(() => client.close());
   return { clock, ws, client };
@@ -65,6 +68,16 @@ describe('binance watchCandles', () => {
     expect(pepe).toMatchObject({ source: 'binance', exchange: 'binance', interval: '1m' });
     expect(events.connected).toHaveLength(1);
     expect(events.closed).toHaveLength(1);
+  });
+
+  it('behavior: sockets go through a CONNECT proxy (with credentials) when the client has one', async () => {
+    const proxy = await startProxy({ auth: { user: 'ws', pass: 'proxy-secret' } });
+    cleanup.push(() => proxy.close());
+    const { client, clock } = await setup({ proxies: [proxy.url], direct: false });
+    const stream = client.watchCandles({ symbols: SYMBOLS, interval: '1m', clock, ...TEST_TIMING });
+    const candles = await take(stream, atLeast(SYMBOLS, 2));
+    expectCompleteSeries(candles, SYMBOLS, market);
+    expect(proxy.tunnels).toBeGreaterThanOrEqual(1);
   });
 
   it('behavior: a dropped connection is resubscribed and the missed candles are filled over REST', async () => {
@@ -220,5 +233,20 @@ describe('binance watchCandles', () => {
     await client.close();
     await until(() => liveHandles() <= before);
     expect(liveHandles()).toBeLessThanOrEqual(before);
+  });
+
+  it('behavior: client.close() closes the streams it opened and ends their iteration', async () => {
+    const { client, clock, ws } = await setup();
+    const stream = client.watchCandles({ symbols: SYMBOLS, interval: '1m', clock, ...TEST_TIMING });
+    const events = record(stream);
+    let seen = 0;
+    for await (const _candle of stream) {
+      if (++seen === 1) void client.close();
+    }
+    expect(seen).toBeGreaterThanOrEqual(1);
+    await until(() => events.closed.length === 1);
+    expect(events.closed).toHaveLength(1);
+    await until(() => ws.server.connections.size === 0);
+    expect(ws.server.connections.size).toBe(0);
   });
 });

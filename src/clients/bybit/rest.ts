@@ -435,21 +435,21 @@ export class BybitClient extends VenueClient {
    * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
    */
   watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
-    return this.#streams().candles(params);
+    return this.track(this.#streams().candles(params));
   }
 
   /** The accruing funding rate (`tickers` deltas merged into a snapshot), yielded when the rate or next funding time changes. */
   watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
-    return this.#streams().funding(params);
+    return this.track(this.#streams().funding(params));
   }
 
   /** Open interest as the venue streams it (`tickers`), sampled per period. */
   watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
-    return this.#streams().openInterest(params);
+    return this.track(this.#streams().openInterest(params));
   }
 
   /** Liquidations (`allLiquidation`, needs `symbols`) summed per symbol and period; `longUsd` = longs liquidated. */
   watchLiquidations(params: WatchLiquidationsParams): LiveStream<Liquidation> {
-    return this.#streams().liquidations(params);
+    return this.track(this.#streams().liquidations(params));
   }
 }
