@@ -1,11 +1,19 @@
 import { HistoryRangeError, InvalidArgumentError } from '../core/errors.js';
 import type { Interval } from '../core/intervals.js';
-import type { Exchange } from '../core/types.js';
+import type { Candle, Exchange, Liquidation, OpenInterest, PredictedFunding } from '../core/types.js';
 import { type InstrumentInfo, SymbolRegistry } from '../normalize/symbols.js';
 import { type BudgetSpec, Transport, type VenueAdapter } from './transport/index.js';
-import type { ClientOptions, RateLimit } from './types.js';
+import type { ClientOptions, IntervalHistoryParams, RateLimit } from './types.js';
 import type { RegistrySource } from './ws/plan.js';
 import type { FetchClosed } from './ws/processors.js';
+import type { LiveStream } from './ws/stream.js';
+import type {
+  WatchCandlesParams,
+  WatchLiquidationsParams,
+  WatchOpenInterestParams,
+  WatchSymbolsParams,
+  WsContext,
+} from './ws/types.js';
 
 const MINUTE = 60_000;
 
@@ -150,24 +158,6 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
     return earliest;
   }
 
-  /**
-   * What the venue's stream classes need from this client: sockets through the same proxies, the
-   * same registry, and REST `candles()` to fill the hole a reconnect leaves.
-   */
-  protected streamContext(fetchClosed: (interval: Interval) => FetchClosed) {
-    const o = this.options;
-    const registry: RegistrySource = () => this.registry();
-    return {
-      wsUrl: o.wsUrl,
-      proxies: o.proxies,
-      direct: o.direct,
-      logger: o.logger,
-      signal: o.signal,
-      registry,
-      fetchClosed,
-    };
-  }
-
   /** Remembers a live stream so that `close()` closes it too. */
   protected track<S extends { close(): Promise<void>; on(event: 'closed', listener: () => void): unknown }>(
     stream: S,
@@ -186,5 +176,73 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
   /** `await using client = new …Client()` closes it at the end of the scope. */
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
+  }
+}
+
+/** The stream classes a live venue provides (`BinanceStreams`, `BybitStreams`, `OkxStreams`). */
+export interface VenueStreams {
+  candles(params: WatchCandlesParams): LiveStream<Candle>;
+  funding(params: WatchSymbolsParams): LiveStream<PredictedFunding>;
+  openInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest>;
+  liquidations(params: WatchLiquidationsParams): LiveStream<Liquidation>;
+}
+
+/** What a venue's stream classes get from their client. */
+export type StreamContext = WsContext & {
+  readonly registry: RegistrySource;
+  readonly fetchClosed: (interval: Interval) => FetchClosed;
+};
+
+/**
+ * A venue client with a live side: `watch*` open sockets through the same proxies, map symbols with
+ * the same registry, and fill the hole a reconnect leaves with the same client's REST `candles()`.
+ * `close()` closes the streams still open.
+ */
+export abstract class LiveVenueClient<O extends ClientOptions = ClientOptions> extends VenueClient<O> {
+  /** The venue's stream classes, given this client's context. */
+  protected abstract createStreams(context: StreamContext): VenueStreams;
+
+  /** REST history of closed candles, used for gap fill. */
+  abstract candles(params: IntervalHistoryParams): AsyncIterable<Candle[]>;
+
+  #streams(): VenueStreams {
+    const o = this.options;
+    return this.createStreams({
+      wsUrl: o.wsUrl,
+      proxies: o.proxies,
+      direct: o.direct,
+      logger: o.logger,
+      signal: o.signal,
+      registry: () => this.registry(),
+      fetchClosed: (interval) => (symbol, from, to, signal) =>
+        this.candles({ symbol, interval, from, to, signal }),
+    });
+  }
+
+  /**
+   * Closed candles of `symbols` as they close, each exactly once and in order per symbol; after a
+   * reconnect the missed candles are fetched over REST and yielded first (`gapFill`, default on).
+   * @example
+   * const stream = client.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
+   * stream.on('reconnected', ({ gaps }) => console.log('filled', gaps));
+   * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
+   */
+  watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
+    return this.track(this.#streams().candles(params));
+  }
+
+  /** The accruing (predicted) funding rate, yielded when the rate or the next funding time changes. */
+  watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
+    return this.track(this.#streams().funding(params));
+  }
+
+  /** Open interest where the venue streams it (Bybit, OKX), one value per symbol and period; Binance throws `UnsupportedError`. */
+  watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
+    return this.track(this.#streams().openInterest(params));
+  }
+
+  /** Liquidations summed per symbol and period; `longUsd` = longs liquidated, whatever the venue's side convention. */
+  watchLiquidations(params: WatchLiquidationsParams = {}): LiveStream<Liquidation> {
+    return this.track(this.#streams().liquidations(params));
   }
 }

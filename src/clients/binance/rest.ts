@@ -36,17 +36,10 @@ import {
   snapFundingTime,
 } from '../../normalize/binance.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { VenueClient } from '../base.js';
+import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, timeWindows } from '../pagination.js';
 import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
-import type { LiveStream } from '../ws/stream.js';
-import type {
-  WatchCandlesParams,
-  WatchLiquidationsParams,
-  WatchOpenInterestParams,
-  WatchSymbolsParams,
-} from '../ws/types.js';
 import * as raw from './schemas.js';
 import { BinanceStreams } from './ws.js';
 
@@ -115,7 +108,7 @@ const adapter: VenueAdapter = {
  * }
  * await binance.close();
  */
-export class BinanceClient extends VenueClient {
+export class BinanceClient extends LiveVenueClient {
   /** Venue name. */
   readonly venue = 'binance' as const;
   protected readonly registryExchange = 'binance' as const;
@@ -364,39 +357,8 @@ export class BinanceClient extends VenueClient {
     );
   }
 
-  /** The live side: sockets through the same proxies, REST `candles()` for gap fill. */
-  #streams(): BinanceStreams {
-    return new BinanceStreams(
-      this.streamContext(
-        (interval) => (symbol, from, to, signal) => this.candles({ symbol, interval, from, to, signal }),
-      ),
-    );
-  }
-
-  /**
-   * Closed candles of `symbols` as they close, each exactly once and in order per symbol; after a
-   * reconnect the missed candles are fetched over REST and yielded first (`gapFill`, default on).
-   * @example
-   * const stream = binance.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
-   * stream.on('reconnected', ({ gaps }) => console.log('filled', gaps));
-   * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
-   */
-  watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
-    return this.track(this.#streams().candles(params));
-  }
-
-  /** The accruing funding rate (`@markPrice@1s`), yielded when the rate or next funding time changes. */
-  watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
-    return this.track(this.#streams().funding(params));
-  }
-
-  /** Not streamed by Binance: throws `UnsupportedError` (poll `openInterest()` instead). */
-  watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
-    return this.track(this.#streams().openInterest(params));
-  }
-
-  /** Liquidations (`@forceOrder`, all symbols when omitted) summed per symbol and period; `longUsd` = longs liquidated. */
-  watchLiquidations(params: WatchLiquidationsParams = {}): LiveStream<Liquidation> {
-    return this.track(this.#streams().liquidations(params));
+  /** The live side: BinanceStreams with this client's egresses, registry and REST gap fill. */
+  protected createStreams(context: StreamContext): BinanceStreams {
+    return new BinanceStreams(context);
   }
 }

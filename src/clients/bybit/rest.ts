@@ -16,7 +16,6 @@ import { toRange } from '../../core/time.js';
 import type {
   Candle,
   FundingRate,
-  Liquidation,
   LongShortKind,
   LongShortRatio,
   OpenInterest,
@@ -32,17 +31,10 @@ import {
   bybitServerTime,
 } from '../../normalize/bybit.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { VenueClient } from '../base.js';
+import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, timeWindows } from '../pagination.js';
 import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
-import type { LiveStream } from '../ws/stream.js';
-import type {
-  WatchCandlesParams,
-  WatchLiquidationsParams,
-  WatchOpenInterestParams,
-  WatchSymbolsParams,
-} from '../ws/types.js';
 import { bybitKlineInterval, bybitStatsInterval } from './intervals.js';
 import * as raw from './schemas.js';
 import { BybitStreams } from './ws.js';
@@ -170,7 +162,7 @@ const adapter: VenueAdapter = {
  * }
  * await bybit.close();
  */
-export class BybitClient extends VenueClient {
+export class BybitClient extends LiveVenueClient {
   /** Venue name. */
   readonly venue = 'bybit' as const;
   protected readonly registryExchange = 'bybit' as const;
@@ -417,39 +409,8 @@ export class BybitClient extends VenueClient {
     );
   }
 
-  /** The live side: sockets through the same proxies, REST `candles()` for gap fill. */
-  #streams(): BybitStreams {
-    return new BybitStreams(
-      this.streamContext(
-        (interval) => (symbol, from, to, signal) => this.candles({ symbol, interval, from, to, signal }),
-      ),
-    );
-  }
-
-  /**
-   * Closed candles of `symbols` as they close (`confirm: true`), each exactly once and in order per symbol;
-   * after a reconnect the missed candles are fetched over REST and yielded first (`gapFill`, default on).
-   * @example
-   * const stream = bybit.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
-   * stream.on('reconnected', ({ gaps }) => console.log('filled', gaps));
-   * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
-   */
-  watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
-    return this.track(this.#streams().candles(params));
-  }
-
-  /** The accruing funding rate (`tickers` deltas merged into a snapshot), yielded when the rate or next funding time changes. */
-  watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
-    return this.track(this.#streams().funding(params));
-  }
-
-  /** Open interest as the venue streams it (`tickers`), sampled per period. */
-  watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
-    return this.track(this.#streams().openInterest(params));
-  }
-
-  /** Liquidations (`allLiquidation`, needs `symbols`) summed per symbol and period; `longUsd` = longs liquidated. */
-  watchLiquidations(params: WatchLiquidationsParams): LiveStream<Liquidation> {
-    return this.track(this.#streams().liquidations(params));
+  /** The live side: BybitStreams with this client's egresses, registry and REST gap fill. */
+  protected createStreams(context: StreamContext): BybitStreams {
+    return new BybitStreams(context);
   }
 }

@@ -17,7 +17,6 @@ import { toRange } from '../../core/time.js';
 import type {
   Candle,
   FundingRate,
-  Liquidation,
   LongShortKind,
   LongShortRatio,
   OpenInterest,
@@ -35,17 +34,10 @@ import {
   okxTakerVolume,
 } from '../../normalize/okx.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { VenueClient } from '../base.js';
+import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, timeWindows } from '../pagination.js';
 import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams, RateLimit } from '../types.js';
-import type { LiveStream } from '../ws/stream.js';
-import type {
-  WatchCandlesParams,
-  WatchLiquidationsParams,
-  WatchOpenInterestParams,
-  WatchSymbolsParams,
-} from '../ws/types.js';
 import { okxBar, okxRubikPeriod } from './intervals.js';
 import * as raw from './schemas.js';
 import { OkxStreams } from './ws.js';
@@ -188,7 +180,7 @@ export interface OkxClientOptions extends ClientOptions {
  * }
  * await okx.close();
  */
-export class OkxClient extends VenueClient<OkxClientOptions> {
+export class OkxClient extends LiveVenueClient<OkxClientOptions> {
   /** Venue name. */
   readonly venue = 'okx' as const;
   protected readonly registryExchange = 'okx' as const;
@@ -441,40 +433,9 @@ export class OkxClient extends VenueClient<OkxClientOptions> {
     );
   }
 
-  /** The live side: sockets through the same proxies, REST `candles()` for gap fill. */
-  #streams(): OkxStreams {
-    return new OkxStreams(
-      this.streamContext(
-        (interval) => (symbol, from, to, signal) => this.candles({ symbol, interval, from, to, signal }),
-      ),
-    );
-  }
-
-  /**
-   * Closed candles of `symbols` as they close (`confirm: "1"` on `/ws/v5/business`), each exactly once and in order per symbol;
-   * after a reconnect the missed candles are fetched over REST and yielded first (`gapFill`, default on).
-   * @example
-   * const stream = okx.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
-   * stream.on('reconnected', ({ gaps }) => console.log('filled', gaps));
-   * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
-   */
-  watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
-    return this.track(this.#streams().candles(params));
-  }
-
-  /** The accruing funding rate (`funding-rate`), yielded when the rate or next funding time changes. */
-  watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
-    return this.track(this.#streams().funding(params));
-  }
-
-  /** Open interest as the venue streams it (`open-interest`), sampled per period. */
-  watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
-    return this.track(this.#streams().openInterest(params));
-  }
-
-  /** Liquidations (`liquidation-orders` by instType, filtered to `symbols`) summed per symbol and period; `longUsd` = longs liquidated. */
-  watchLiquidations(params: WatchLiquidationsParams): LiveStream<Liquidation> {
-    return this.track(this.#streams().liquidations(params));
+  /** The live side: OkxStreams with this client's egresses, registry and REST gap fill. */
+  protected createStreams(context: StreamContext): OkxStreams {
+    return new OkxStreams(context);
   }
 }
 
