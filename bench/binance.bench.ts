@@ -54,8 +54,15 @@ async function measure(
   extra: string[] = [],
 ): Promise<Result> {
   const { stdout } = await run(
-    tsx,
-    [join(here, 'lib', 'binance-run.ts'), mode, String(concurrency), String(port), String(candles), ...extra],
+    process.execPath,
+    [
+      join(here, 'lib', 'binance-run.mjs'),
+      mode,
+      String(concurrency),
+      String(port),
+      String(candles),
+      ...extra,
+    ],
     {
       maxBuffer: 1 << 20,
     },

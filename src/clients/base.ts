@@ -79,7 +79,7 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
       headers: defaults.headers,
       signal: options.signal,
       logger: options.logger,
-      now: this.now,
+      // Budgets and bans run on the real clock; `now` only decides which periods are closed.
       buckets: defaults.buckets(rateLimit),
     });
   }

@@ -73,7 +73,7 @@ export interface ClientOptions {
   readonly outOfRange?: 'clamp' | 'throw';
   /** Canonical symbol ↔ instrument map. @default loaded from `instruments()` on first use */
   readonly registry?: SymbolRegistry;
-  /** Clock for clamping to closed periods. @default Date.now */
+  /** Clock that decides which periods are closed (rate budgets always use the real clock). @default Date.now */
   readonly now?: () => number;
 }
 

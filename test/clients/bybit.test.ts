@@ -301,10 +301,13 @@ describe('BybitClient.candles', () => {
     });
     await bybit.registry(); // 1 request
     await bybit.serverTime(); // 2
+    const before = Date.now();
     const error = await bybit.serverTime().catch((e) => e);
     expect(error).toBeInstanceOf(RateLimitError);
     expect(error.code).toBe('BANNED');
-    expect(error.retryAt).toBe(NOW + 10 * MIN);
+    // Bans run on the real clock: ten minutes from when the 403 arrived.
+    expect(error.retryAt).toBeGreaterThanOrEqual(before + 10 * MIN);
+    expect(error.retryAt).toBeLessThanOrEqual(Date.now() + 10 * MIN);
     expect(banSim.stats.status403).toBe(1);
     await bybit.close();
   });
