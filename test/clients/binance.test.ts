@@ -13,6 +13,7 @@ import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { createBinanceSimulator } from '../mocks/binance.js';
 import { json, mswHandlers } from '../mocks/http.js';
 import { SyntheticMarket } from '../mocks/market.js';
+import { collect } from './helpers.js';
 
 const BASE = 'http://binance.mock';
 const MIN = 60_000;
@@ -32,16 +33,6 @@ afterAll(() => server.close());
 
 const client = (extra: ConstructorParameters<typeof BinanceClient>[0] = {}) =>
   new BinanceClient({ baseUrl: BASE, now: () => NOW, retryDelayMs: 1, ...extra });
-
-async function collect<T>(pages: AsyncIterable<T[]>): Promise<{ rows: T[]; pages: number }> {
-  const rows: T[] = [];
-  let n = 0;
-  for await (const page of pages) {
-    n++;
-    rows.push(...page);
-  }
-  return { rows, pages: n };
-}
 
 function expectSeries(candles: Candle[], from: number, count: number, symbol: string) {
   expect(candles).toHaveLength(count);

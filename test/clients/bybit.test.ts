@@ -14,6 +14,7 @@ import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { createBybitSimulator } from '../mocks/bybit.js';
 import { json, mswHandlers } from '../mocks/http.js';
 import { SyntheticMarket } from '../mocks/market.js';
+import { collect } from './helpers.js';
 
 const BASE = 'http://bybit.mock';
 const BAN_BASE = 'http://bybit-ban.mock';
@@ -42,16 +43,6 @@ afterAll(() => server.close());
 
 const client = (extra: ConstructorParameters<typeof BybitClient>[0] = {}) =>
   new BybitClient({ baseUrl: BASE, now: () => NOW, retryDelayMs: 1, ...extra });
-
-async function collect<T>(pages: AsyncIterable<T[]>): Promise<{ rows: T[]; pages: number }> {
-  const rows: T[] = [];
-  let n = 0;
-  for await (const page of pages) {
-    n++;
-    rows.push(...page);
-  }
-  return { rows, pages: n };
-}
 
 function expectSeries(candles: Candle[], from: number, count: number, symbol: string, ms = MIN) {
   expect(candles).toHaveLength(count);

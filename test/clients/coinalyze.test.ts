@@ -14,6 +14,7 @@ import { type InstrumentInfo, SymbolRegistry } from '../../src/normalize/symbols
 import { createCoinalyzeSimulator } from '../mocks/coinalyze.js';
 import { json, mswHandlers } from '../mocks/http.js';
 import { SyntheticMarket } from '../mocks/market.js';
+import { collect } from './helpers.js';
 
 const BASE = 'http://coinalyze.mock/v1';
 const BUDGET_BASE = 'http://coinalyze-budget.mock/v1';
@@ -62,16 +63,6 @@ const client = (extra: Partial<CoinalyzeClientOptions> = {}) =>
     rateLimit: { limit: 1_000_000, intervalMs: MIN },
     ...extra,
   });
-
-async function collect<T>(pages: AsyncIterable<T[]>): Promise<{ rows: T[]; pages: number }> {
-  const rows: T[] = [];
-  let n = 0;
-  for await (const page of pages) {
-    n++;
-    rows.push(...page);
-  }
-  return { rows, pages: n };
-}
 
 function expectSeries(
   candles: Candle[],

@@ -14,6 +14,7 @@ import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { json, mswHandlers } from '../mocks/http.js';
 import { SyntheticMarket } from '../mocks/market.js';
 import { createOkxSimulator } from '../mocks/okx.js';
+import { collect } from './helpers.js';
 
 const BASE = 'http://okx.mock';
 const STRICT_BASE = 'http://okx-strict.mock';
@@ -64,16 +65,6 @@ const client = (extra: Partial<OkxClientOptions> = {}) =>
     rateLimit: { limit: 1_000_000, intervalMs: 2000 },
     ...extra,
   });
-
-async function collect<T>(pages: AsyncIterable<T[]>): Promise<{ rows: T[]; pages: number }> {
-  const rows: T[] = [];
-  let n = 0;
-  for await (const page of pages) {
-    n++;
-    rows.push(...page);
-  }
-  return { rows, pages: n };
-}
 
 function expectSeries(candles: Candle[], from: number, count: number, symbol: string, ms = MIN) {
   expect(candles).toHaveLength(count);
