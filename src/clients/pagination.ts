@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { addInterval, type Interval } from '../core/intervals.js';
 
 /**
  * Fetches `windows` with up to `concurrency` requests in flight and yields their pages in window
@@ -50,4 +51,21 @@ export function* timeWindows(
   size: number,
 ): Generator<{ start: number; end: number }> {
   for (let start = from; start < to; start += size) yield { start, end: Math.min(to, start + size) };
+}
+
+/**
+ * `[start, end)` windows of `size` periods of `interval` covering `[from, to)`; calendar months for
+ * `1M`. `from` should be on the interval's grid.
+ */
+export function* periodWindows(
+  from: number,
+  to: number,
+  interval: Interval,
+  size: number,
+): Generator<{ start: number; end: number }> {
+  for (let start = from; start < to; ) {
+    const end = Math.min(to, addInterval(start, interval, size));
+    yield { start, end };
+    start = end;
+  }
 }

@@ -37,7 +37,7 @@ import {
 } from '../../normalize/binance.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
-import { orderedPages, timeWindows } from '../pagination.js';
+import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
 import * as raw from './schemas.js';
@@ -184,13 +184,6 @@ export class BinanceClient extends LiveVenueClient {
     const to = Math.min(range.to, floorToInterval(now, interval));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
-    const windows = function* () {
-      for (let start = from; start < to; ) {
-        const end = Math.min(to, addInterval(start, interval, BINANCE_KLINE_PAGE));
-        yield { start, end };
-        start = end;
-      }
-    };
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
       const out: Candle[] = [];
       let cursor = w.start;
@@ -214,7 +207,10 @@ export class BinanceClient extends LiveVenueClient {
       }
       return out;
     };
-    yield* orderedPages(windows(), fetchWindow, { concurrency: this.pagesInFlight, signal });
+    yield* orderedPages(periodWindows(from, to, interval, BINANCE_KLINE_PAGE), fetchWindow, {
+      concurrency: this.pagesInFlight,
+      signal,
+    });
   }
 
   /** Settled funding rates in `[from, to)` (by funding time snapped to the hour grid), ascending. */

@@ -8,6 +8,7 @@ import { type Interval, intervalMs } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
 import { num, numOrUndefined } from '../../normalize/numbers.js';
 import type { InstrumentInfo, SymbolRegistry } from '../../normalize/symbols.js';
+import type { Schema } from '../transport/index.js';
 import { loadRegistry, type RegistrySource } from '../ws/plan.js';
 import {
   CandleSequencer,
@@ -27,7 +28,7 @@ import type {
   WsFrame,
   WsProtocol,
 } from '../ws/types.js';
-import { openStream, symbolPlan } from '../ws/venue.js';
+import { openStream, parseFrame, symbolPlan } from '../ws/venue.js';
 import * as raw from './ws-schemas.js';
 
 /** Production stream host. */
@@ -50,20 +51,8 @@ const OPEN_KLINE = /^\{"(?:stream|e)":"[^"]*(?:kline|@kline_[^"]*)".*"x":\s*fals
 
 type Decoder<T> = (payload: Record<string, unknown>) => WsFrame<T>;
 
-function parse<T>(
-  schema: {
-    safeParse(
-      d: unknown,
-    ):
-      | { success: true; data: T }
-      | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
-  },
-  payload: unknown,
-  endpoint: string,
-): T {
-  const r = schema.safeParse(payload);
-  if (!r.success) throw new ValidationError({ venue: 'binance', endpoint }, r.error.issues, payload);
-  return r.data;
+function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
+  return parseFrame('binance', schema, payload, endpoint);
 }
 
 /** The Binance protocol for one connection; `decode` turns one event payload into records. */

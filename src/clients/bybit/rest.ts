@@ -5,13 +5,7 @@ import {
   UnknownSymbolError,
   UnsupportedError,
 } from '../../core/errors.js';
-import {
-  addInterval,
-  assertInterval,
-  ceilToInterval,
-  floorToInterval,
-  intervalMs,
-} from '../../core/intervals.js';
+import { assertInterval, ceilToInterval, floorToInterval, intervalMs } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
   Candle,
@@ -32,7 +26,7 @@ import {
 } from '../../normalize/bybit.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
-import { orderedPages, timeWindows } from '../pagination.js';
+import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
 import { bybitKlineInterval, bybitStatsInterval } from './intervals.js';
@@ -241,13 +235,6 @@ export class BybitClient extends LiveVenueClient {
     const to = Math.min(range.to, floorToInterval(now, interval));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
-    const windows = function* () {
-      for (let start = from; start < to; ) {
-        const end = Math.min(to, addInterval(start, interval, BYBIT_KLINE_PAGE));
-        yield { start, end };
-        start = end;
-      }
-    };
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
       const out: Candle[] = [];
       let end = w.end - 1;
@@ -274,7 +261,10 @@ export class BybitClient extends LiveVenueClient {
       }
       return out.sort((a, b) => a.ts - b.ts);
     };
-    yield* orderedPages(windows(), fetchWindow, { concurrency: this.pagesInFlight, signal });
+    yield* orderedPages(periodWindows(from, to, interval, BYBIT_KLINE_PAGE), fetchWindow, {
+      concurrency: this.pagesInFlight,
+      signal,
+    });
   }
 
   /**

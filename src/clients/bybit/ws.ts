@@ -8,6 +8,7 @@ import { type Interval, intervalMs } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
 import { num, numOrUndefined } from '../../normalize/numbers.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
+import type { Schema } from '../transport/index.js';
 import type { RegistrySource } from '../ws/plan.js';
 import {
   CandleSequencer,
@@ -27,7 +28,7 @@ import type {
   WsFrame,
   WsProtocol,
 } from '../ws/types.js';
-import { batchByLength, openStream, symbolPlan } from '../ws/venue.js';
+import { batchByLength, openStream, parseFrame, symbolPlan } from '../ws/venue.js';
 import * as raw from './ws-schemas.js';
 
 /** Production stream host. */
@@ -65,20 +66,8 @@ export function bybitWsInterval(interval: Interval): string {
   return v;
 }
 
-function parse<T>(
-  schema: {
-    safeParse(
-      d: unknown,
-    ):
-      | { success: true; data: T }
-      | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
-  },
-  payload: unknown,
-  endpoint: string,
-): T {
-  const r = schema.safeParse(payload);
-  if (!r.success) throw new ValidationError({ venue: 'bybit', endpoint }, r.error.issues, payload);
-  return r.data;
+function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
+  return parseFrame('bybit', schema, payload, endpoint);
 }
 
 /** Topics a refusal names: `error:handler not found,topic:kline.1.X` or `Invalid symbol :[kline.1.X, …]`. */

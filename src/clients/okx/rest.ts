@@ -5,14 +5,7 @@ import {
   RateLimitError,
   UnknownSymbolError,
 } from '../../core/errors.js';
-import {
-  addInterval,
-  assertInterval,
-  ceilToInterval,
-  floorToInterval,
-  type Interval,
-  intervalMs,
-} from '../../core/intervals.js';
+import { addInterval, assertInterval, ceilToInterval, floorToInterval } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
   Candle,
@@ -35,7 +28,7 @@ import {
 } from '../../normalize/okx.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
-import { orderedPages, timeWindows } from '../pagination.js';
+import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams, RateLimit } from '../types.js';
 import { okxBar, okxRubikPeriod } from './intervals.js';
@@ -282,13 +275,6 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
     const to = Math.min(range.to, addInterval(floorToInterval(this.now(), interval), interval, 1));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
-    const windows = function* () {
-      for (let start = from; start < to; ) {
-        const end = Math.min(to, addInterval(start, interval, OKX_CANDLE_PAGE));
-        yield { start, end };
-        start = end;
-      }
-    };
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
       const rows = await this.#window(
         '/api/v5/market/history-candles',
@@ -301,7 +287,10 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
       );
       return okxCandles(rows, { instrument, interval });
     };
-    yield* orderedPages(windows(), fetchWindow, { concurrency: this.pagesInFlight, signal });
+    yield* orderedPages(periodWindows(from, to, interval, OKX_CANDLE_PAGE), fetchWindow, {
+      concurrency: this.pagesInFlight,
+      signal,
+    });
   }
 
   /**
@@ -389,7 +378,7 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
       );
       return normalize(rows, instrument, now);
     };
-    yield* orderedPages(windows(from, to, interval, OKX_RUBIK_PAGE), fetchWindow, {
+    yield* orderedPages(periodWindows(from, to, interval, OKX_RUBIK_PAGE), fetchWindow, {
       concurrency: this.pagesInFlight,
       signal,
     });
@@ -436,18 +425,5 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
   /** The live side: OkxStreams with this client's egresses, registry and REST gap fill. */
   protected createStreams(context: StreamContext): OkxStreams {
     return new OkxStreams(context);
-  }
-}
-
-/** `[start, end)` windows of `size` periods covering `[from, to)` (calendar-aware for months). */
-function* windows(from: number, to: number, interval: Interval, size: number) {
-  if (interval !== '1M') {
-    yield* timeWindows(from, to, size * intervalMs(interval));
-    return;
-  }
-  for (let start = from; start < to; ) {
-    const end = Math.min(to, addInterval(start, interval, size));
-    yield { start, end };
-    start = end;
   }
 }

@@ -9,6 +9,7 @@ import { type Interval, intervalMs } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
 import { num, numOrUndefined } from '../../normalize/numbers.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
+import type { Schema } from '../transport/index.js';
 import { loadRegistry, type RegistrySource } from '../ws/plan.js';
 import {
   CandleSequencer,
@@ -29,7 +30,7 @@ import type {
   WsFrame,
   WsProtocol,
 } from '../ws/types.js';
-import { batchByLength, openStream, symbolPlan } from '../ws/venue.js';
+import { batchByLength, openStream, parseFrame, symbolPlan } from '../ws/venue.js';
 import * as raw from './ws-schemas.js';
 
 /** Production stream host. */
@@ -70,20 +71,8 @@ export function okxWsBar(interval: Interval): string {
   return bar;
 }
 
-function parse<T>(
-  schema: {
-    safeParse(
-      d: unknown,
-    ):
-      | { success: true; data: T }
-      | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
-  },
-  payload: unknown,
-  endpoint: string,
-): T {
-  const r = schema.safeParse(payload);
-  if (!r.success) throw new ValidationError({ venue: 'okx', endpoint }, r.error.issues, payload);
-  return r.data;
+function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
+  return parseFrame('okx', schema, payload, endpoint);
 }
 
 /** Topic id of a subscription argument: `candle1m:BTC-USDT-SWAP`, `liquidation-orders:SWAP`. */

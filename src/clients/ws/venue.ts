@@ -1,5 +1,7 @@
+import { ValidationError } from '../../core/errors.js';
 import type { Exchange } from '../../core/types.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
+import type { Schema } from '../transport/index.js';
 import { WsEgressPool } from './egress.js';
 import { type RegistrySource, resolveSymbols } from './plan.js';
 import { LiveStream, type LiveStreamOptions, type StreamPlan, shardTopics } from './stream.js';
@@ -66,4 +68,11 @@ export function batchByLength<T>(items: readonly T[], maxChars: number): T[][] {
   }
   if (batch.length > 0) out.push(batch);
   return out;
+}
+
+/** Validates one frame at the boundary; a mismatch is a `ValidationError` naming the venue and channel. */
+export function parseFrame<T>(venue: string, schema: Schema<T>, payload: unknown, endpoint: string): T {
+  const result = schema.safeParse(payload);
+  if (!result.success) throw new ValidationError({ venue, endpoint }, result.error.issues, payload);
+  return result.data;
 }
