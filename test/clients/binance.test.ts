@@ -9,6 +9,7 @@ import {
   ValidationError,
 } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
+import { decodeBinanceKlines } from '../../src/normalize/binance.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { createBinanceSimulator } from '../mocks/binance.js';
 import { json, mswHandlers } from '../mocks/http.js';
@@ -204,6 +205,58 @@ describe('BinanceClient.candles', () => {
     expect(error.sample).toContain('many');
     expect(calls).toBe(1);
     await binance.close();
+  });
+
+  it('error: a blank price is a ValidationError, never a price of 0', async () => {
+    const binance = client();
+    await binance.registry();
+    intercept = (url) =>
+      url.pathname === '/fapi/v1/klines'
+        ? json([[NOW - 120_000, '', '2', '0.5', '1.5', '3', NOW - 60_001, '10', 4, '1', '1', '0']])
+        : undefined;
+    const error = await collect(
+      binance.candles({ symbol: 'BTC', interval: '1m', from: NOW - 3 * MIN, to: NOW }),
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error.message).toContain('open is not a finite number');
+    await binance.close();
+  });
+
+  it('behavior: a page outside the byte decoder (escapes, spacing, exponents) gives the same candles', async () => {
+    const from = Date.UTC(2024, 4, 20, 5);
+    const range = { symbol: 'BTC', interval: '1m' as const, from, to: from + 30 * MIN };
+    const plain = await collect(client().candles(range));
+    const url = `${BASE}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=${from}&endTime=${range.to - 1}&limit=30`;
+    const rows = (await (await sim.handler(new Request(url), 'test')).json()) as unknown[][];
+    // The same rows with spacing, a \u-escaped digit and a trade count written as `n.0`: valid JSON
+    // the decoder does not take, so the general path reads it.
+    const text = `[\n${rows
+      .map(
+        (row, i) =>
+          `  [ ${row
+            .map((v, j) => {
+              if (i === 0 && j === 1)
+                return `"\\u${(v as string).charCodeAt(0).toString(16).padStart(4, '0')}${(v as string).slice(1)}"`;
+              if (i === 1 && j === 8) return `${v}.0`;
+              return JSON.stringify(v);
+            })
+            .join(', ')} ]`,
+      )
+      .join(',\n')}\n]`;
+    let served = 0;
+    intercept = (u) => {
+      if (u.pathname !== '/fapi/v1/klines') return undefined;
+      served++;
+      return new Response(text, { headers: { 'content-type': 'application/json' } });
+    };
+    const general = await collect(client().candles(range));
+    expect(served).toBe(1);
+    const instrument = (await client().registry()).toInstrument('binance', 'BTC');
+    expect(
+      decodeBinanceKlines(new TextEncoder().encode(text), { instrument, interval: '1m' }),
+    ).toBeUndefined();
+    expect(general.rows).toHaveLength(30);
+    expect(general.rows).toEqual(plain.rows);
   });
 
   it('behavior: 5xx is retried and the page still arrives', async () => {

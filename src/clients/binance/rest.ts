@@ -26,6 +26,7 @@ import type {
   TakerVolume,
 } from '../../core/types.js';
 import {
+  type BinanceContext,
   binanceCandles,
   binanceFunding,
   binanceInstruments,
@@ -33,12 +34,13 @@ import {
   binanceOpenInterest,
   binancePredictedFunding,
   binanceTakerVolume,
+  decodeBinanceKlines,
   snapFundingTime,
 } from '../../normalize/binance.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
-import type { Schema, VenueAdapter } from '../transport/index.js';
+import type { Schema, TransportRequest, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
 import * as raw from './schemas.js';
 import { BinanceStreams } from './ws.js';
@@ -98,6 +100,29 @@ const adapter: VenueAdapter = {
     return new HttpError(msg, context);
   },
 };
+
+/**
+ * How kline pages become candles: plain pages are decoded from bytes in one pass; anything else is
+ * parsed, checked by `raw.klines` and normalised, and a bad field fails as a `ValidationError`.
+ */
+function klinePages(
+  ctx: BinanceContext & { interval: Interval },
+): Pick<TransportRequest<Candle[]>, 'schema' | 'decode'> {
+  return {
+    decode: (body) => decodeBinanceKlines(body, ctx),
+    schema: {
+      safeParse(data) {
+        const rows = raw.klines.safeParse(data);
+        if (!rows.success) return rows;
+        try {
+          return { success: true, data: binanceCandles(rows.data, ctx) };
+        } catch (error) {
+          return { success: false, error: { issues: [{ path: [], message: (error as Error).message }] } };
+        }
+      },
+    },
+  };
+}
 
 /**
  * Binance USDⓈ-M futures: history over REST with pagination, weight budgeting and failover.
@@ -184,6 +209,7 @@ export class BinanceClient extends LiveVenueClient {
     const to = Math.min(range.to, floorToInterval(now, interval));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
+    const pages = klinePages({ instrument, interval });
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
       const out: Candle[] = [];
       let cursor = w.start;
@@ -195,12 +221,15 @@ export class BinanceClient extends LiveVenueClient {
           query: { symbol: instrument.instrument, interval, startTime: cursor, endTime: w.end - 1, limit },
           bucket: 'weight',
           cost: binanceKlineWeight(limit),
-          schema: raw.klines,
+          ...pages,
           signal: s,
         });
-        const rows = data.filter((r) => r[0] >= cursor && r[0] < w.end);
-        for (const c of binanceCandles(rows, { instrument, interval })) out.push(c);
-        const last = rows.at(-1)?.[0];
+        let last: number | undefined;
+        for (const c of data) {
+          if (c.ts < cursor || c.ts >= w.end) continue;
+          out.push(c);
+          last = c.ts;
+        }
         // A full page that stops short of the window's end means more rows exist; anything else is the end (or a venue-side hole).
         if (data.length < limit || last === undefined) break;
         cursor = addInterval(last, interval, 1);

@@ -77,6 +77,13 @@ export interface TransportRequest<T> {
   readonly bucket: string;
   readonly cost: number;
   readonly schema: Schema<T>;
+  /**
+   * Optional fast path for a 2xx body: reads the bytes straight into `T` in one pass, or returns
+   * `undefined` when they are not exactly the expected shape. `undefined` sends the body down the
+   * general path (`JSON.parse`, the venue's error mapping, `schema`), which decides what is wrong, so a
+   * decoder only ever recognises data, it never rejects it.
+   */
+  readonly decode?: ((body: Uint8Array) => T | undefined) | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -108,6 +115,9 @@ const CONNECT_FAILURES = new Set([
   'EAI_AGAIN',
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
+
+/** Decodes bodies as `Response.text()` does (UTF-8, a leading BOM dropped). */
+const utf8 = new TextDecoder();
 
 function errorCode(error: unknown): string | undefined {
   let e: unknown = error;
@@ -319,9 +329,9 @@ export class Transport {
         const timeout = AbortSignal.timeout(timeoutMs);
         const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
         let response: { status: number; ok: boolean; headers: Headers };
-        let text: string;
+        let bytes: Uint8Array;
         try {
-          ({ response, text } = await this.#send(url, dispatcher, combined));
+          ({ response, bytes } = await this.#send(url, dispatcher, combined));
         } catch (error) {
           if (signal?.aborted) throw signal.reason;
           const isTimeout = timeout.aborted;
@@ -349,6 +359,11 @@ export class Transport {
         const used = adapter.usedFromHeaders?.(response.headers);
         if (used !== undefined) budget.observeUsed(used, sentAt);
 
+        if (response.ok && request.decode) {
+          const data = request.decode(bytes);
+          if (data !== undefined) return { data, egress: egress.id, receivedAt };
+        }
+        const text = utf8.decode(bytes);
         let body: unknown = text;
         try {
           body = text.length > 0 ? JSON.parse(text) : undefined;
@@ -411,7 +426,7 @@ export class Transport {
     url: URL,
     dispatcher: Dispatcher,
     signal: AbortSignal,
-  ): Promise<{ response: { status: number; ok: boolean; headers: Headers }; text: string }> {
+  ): Promise<{ response: { status: number; ok: boolean; headers: Headers }; bytes: Uint8Array }> {
     const headers = { accept: 'application/json', ...this.#options.headers };
     if (this.#options.http === 'undici') {
       const res = await dispatcher.request({
@@ -421,19 +436,19 @@ export class Transport {
         headers,
         signal,
       });
-      const text = await res.body.text();
+      const bytes = new Uint8Array(await res.body.arrayBuffer());
       const h = new Headers();
       for (const [key, value] of Object.entries(res.headers)) {
         if (value !== undefined) h.set(key, Array.isArray(value) ? value.join(', ') : value);
       }
       return {
         response: { status: res.statusCode, ok: res.statusCode >= 200 && res.statusCode < 300, headers: h },
-        text,
+        bytes,
       };
     }
     // Node's fetch takes an undici dispatcher; the DOM typings do not know the option.
     const res = await fetch(url, { headers, signal, ...({ dispatcher } as object) });
-    return { response: res, text: await res.text() };
+    return { response: res, bytes: new Uint8Array(await res.arrayBuffer()) };
   }
 
   /** Closes sockets, drops queued work and clears timers. */

@@ -1,0 +1,190 @@
+/**
+ * A forward-only reader of JSON tokens in a byte buffer, for hot payloads of one fixed shape (kline
+ * pages). It accepts a strict subset of JSON: plain decimals in strings (`"-12.5"`), integers, strings
+ * without escapes, whitespace between tokens. Anything else sets `failed`, and the caller gives the
+ * whole body to `JSON.parse` and the schema instead, so this reader never decides what is an error:
+ * it only recognises the common case, and everything it accepts reads exactly as `JSON.parse` and
+ * `Number()` would read it.
+ */
+
+const SPACE = 0x20;
+const TAB = 0x09;
+const LF = 0x0a;
+const CR = 0x0d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const COMMA = 0x2c;
+const ZERO = 0x30;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
+/** Powers of ten that are exact doubles. */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+/** Integers up to this are exact doubles, and so are `m * 10 + d` steps below it. */
+const EXACT = 2 ** 53;
+
+/** See the module comment. Methods return `NaN` (numbers) or nothing, and set `failed` on a mismatch. */
+export class JsonBytes {
+  /** Byte offset of the next token. */
+  pos = 0;
+  /** The input left the accepted subset; values read since are meaningless. */
+  failed = false;
+  readonly #b: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    this.#b = bytes;
+  }
+
+  /** The next byte after whitespace, without consuming it; `-1` at the end. */
+  peek(): number {
+    const b = this.#b;
+    let p = this.pos;
+    while (p < b.length) {
+      const c = b[p]!;
+      if (c !== SPACE && c !== LF && c !== CR && c !== TAB) break;
+      p++;
+    }
+    this.pos = p;
+    return p < b.length ? b[p]! : -1;
+  }
+
+  /** Consumes `byte` if it comes next and says whether it did. */
+  take(byte: number): boolean {
+    // Compact JSON has no whitespace: look at the next byte before skipping any.
+    if (this.#b[this.pos] === byte || this.peek() === byte) {
+      this.pos++;
+      return true;
+    }
+    return false;
+  }
+
+  /** Consumes `byte`, which must come next. */
+  expect(byte: number): void {
+    if (!this.take(byte)) this.failed = true;
+  }
+
+  /** Consumes `[`. */
+  open(): void {
+    this.expect(OPEN_BRACKET);
+  }
+
+  /** Consumes `]` if it comes next and says whether it did. */
+  close(): boolean {
+    return this.take(CLOSE_BRACKET);
+  }
+
+  /** Consumes `,`. */
+  comma(): void {
+    this.expect(COMMA);
+  }
+
+  /** Consumes `,` if it comes next and says whether it did. */
+  more(): boolean {
+    return this.take(COMMA);
+  }
+
+  /** True when only whitespace is left. */
+  atEnd(): boolean {
+    return this.peek() === -1;
+  }
+
+  /** A JSON number without fraction or exponent, of at most 15 digits. */
+  int(): number {
+    const b = this.#b;
+    const negative = this.peek() === MINUS;
+    const start = negative ? this.pos + 1 : this.pos;
+    let p = start;
+    let n = 0;
+    for (; p < b.length; p++) {
+      const d = b[p]! - ZERO;
+      if (d >>> 0 > 9) break; // not a digit (a byte below '0' wraps to a large number)
+      n = n * 10 + d;
+    }
+    const digits = p - start;
+    this.pos = p;
+    // No digits, more than an exact double holds, or a leading zero. A fraction or exponent that
+    // follows fails at the caller's next `comma()`/`close()`.
+    if (digits === 0 || digits > 15 || (digits > 1 && b[start] === ZERO)) return this.#fail();
+    return negative ? -n : n;
+  }
+
+  /**
+   * A string holding a plain decimal, `-?digits(.digits)?`, as the number `Number(string)` gives:
+   * while the digits fit in 2^53 and the fraction in 22 places, one division of two exact doubles is
+   * correctly rounded (Clinger's fast path); longer ones are read by `Number()` itself.
+   */
+  decimalString(): number {
+    if (!this.take(QUOTE)) return this.#fail();
+    const b = this.#b;
+    const start = this.pos;
+    const negative = b[start] === MINUS;
+    let p = negative ? start + 1 : start;
+    const intStart = p;
+    let m = 0;
+    for (; p < b.length; p++) {
+      const d = b[p]! - ZERO;
+      if (d >>> 0 > 9) break; // not a digit (a byte below '0' wraps to a large number)
+      m = m * 10 + d;
+    }
+    const intDigits = p - intStart;
+    let fraction = -1;
+    if (b[p] === DOT) {
+      const fracStart = ++p;
+      for (; p < b.length; p++) {
+        const d = b[p]! - ZERO;
+        if (d >>> 0 > 9) break; // not a digit (a byte below '0' wraps to a large number)
+        m = m * 10 + d;
+      }
+      fraction = p - fracStart;
+    }
+    this.pos = p + 1;
+    // `""`, `"."`, `"1."`, `".5"` and anything with other characters are left to the general path.
+    if (intDigits === 0 || fraction === 0 || p >= b.length || b[p] !== QUOTE) return this.#fail();
+    if (fraction < 0) fraction = 0;
+    if (m < EXACT && fraction < POW10.length) {
+      const v = m / POW10[fraction]!;
+      return negative ? -v : v;
+    }
+    // Too many digits for the fast path: the text is ASCII, so this is cheap, and it is rare.
+    if (p - start > 64) return this.#fail();
+    const v = Number(String.fromCharCode(...b.subarray(start, p)));
+    return Number.isFinite(v) ? v : this.#fail();
+  }
+
+  #fail(): number {
+    this.failed = true;
+    return Number.NaN;
+  }
+
+  /** Skips a string without escapes or control characters. */
+  skipString(): void {
+    if (!this.take(QUOTE)) {
+      this.failed = true;
+      return;
+    }
+    const b = this.#b;
+    let p = this.pos;
+    while (p < b.length) {
+      const c = b[p]!;
+      if (c === QUOTE) {
+        this.pos = p + 1;
+        return;
+      }
+      if (c === BACKSLASH || c < SPACE) break;
+      p++;
+    }
+    this.failed = true;
+    this.pos = b.length;
+  }
+
+  /** Skips the rest of an array of strings and integers, through its `]`. */
+  skipRest(): void {
+    while (!this.failed && this.more()) {
+      if (this.peek() === QUOTE) this.skipString();
+      else this.int();
+    }
+    if (!this.close()) this.failed = true;
+  }
+}
