@@ -240,6 +240,20 @@ describe('cancellation', () => {
     expectNoLeak(await handles(), baseline);
   });
 
+  it('behavior: a finished request keeps no timeout timer, even while the client stays open', async () => {
+    const { server } = await venue();
+    const binance = new BinanceClient({ baseUrl: server.url, timeoutMs: 60_000 });
+    await binance.registry();
+    const baseline = await handles();
+    const n = await count(
+      binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: FROM + 30 * 499 * MIN }),
+    );
+    expect(n).toBe(30 * 499);
+    // 30 requests: a per-request timer that outlived its request would still be pending for a minute.
+    expect((await handles()).timers).toBeLessThanOrEqual(baseline.timers + 1);
+    await binance.close();
+  });
+
   it('behavior: breaking out of the iterator releases everything', async () => {
     const { sim, server } = await venue();
     const baseline = await handles();

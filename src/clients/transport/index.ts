@@ -116,6 +116,36 @@ const CONNECT_FAILURES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
+/**
+ * A signal for one request: aborts when `parent` does or after `ms`. Unlike `AbortSignal.timeout` with
+ * `AbortSignal.any`, `dispose()` releases the timer and the listener the moment the request is done,
+ * so a long backfill does not keep thousands of pending timers and dependent signals alive.
+ */
+function deadline(
+  parent: AbortSignal | undefined,
+  ms: number,
+): { signal: AbortSignal; readonly expired: boolean; dispose(): void } {
+  const controller = new AbortController();
+  let expired = false;
+  const timer = setTimeout(() => {
+    expired = true;
+    controller.abort(new DOMException(`Request timed out after ${ms} ms`, 'TimeoutError'));
+  }, ms);
+  const onAbort = () => controller.abort(parent?.reason);
+  if (parent?.aborted) onAbort();
+  else parent?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    get expired() {
+      return expired;
+    },
+    dispose() {
+      clearTimeout(timer);
+      parent?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 /** Decodes bodies as `Response.text()` does (UTF-8, a leading BOM dropped). */
 const utf8 = new TextDecoder();
 
@@ -326,15 +356,14 @@ export class Transport {
         const sentAt = this.#now();
         egress.requests++;
         const timeoutMs = this.#options.timeoutMs ?? 15_000;
-        const timeout = AbortSignal.timeout(timeoutMs);
-        const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+        const timeout = deadline(signal, timeoutMs);
         let response: { status: number; ok: boolean; headers: Headers };
         let bytes: Uint8Array;
         try {
-          ({ response, bytes } = await this.#send(url, dispatcher, combined));
+          ({ response, bytes } = await this.#send(url, dispatcher, timeout.signal));
         } catch (error) {
           if (signal?.aborted) throw signal.reason;
-          const isTimeout = timeout.aborted;
+          const isTimeout = timeout.expired;
           const code = errorCode(error);
           if (egress.proxyUrl && !isTimeout && (code === undefined || CONNECT_FAILURES.has(code))) {
             // A proxy that refuses connections leaves the pool for a while; the request moves on.
@@ -353,6 +382,8 @@ export class Transport {
             { venue: adapter.venue, endpoint, egress: egress.label, timeout: isTimeout },
             { cause: error },
           );
+        } finally {
+          timeout.dispose();
         }
         const receivedAt = this.#now();
         if (egress.proxyUrl) egress.failures = 0;
