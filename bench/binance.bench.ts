@@ -72,48 +72,60 @@ async function measure(
 
 const fmt = (n: number, d = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const MODES = ['bare', 'client', 'client-undici'] as const;
+const LABELS: Record<(typeof MODES)[number], string> = {
+  bare: 'bare undici request+JSON.parse',
+  client: "BinanceClient (http: 'fetch')",
+  'client-undici': "BinanceClient (http: 'undici')",
+};
 
 export default async function (): Promise<void> {
   const TOTAL = 500_000;
+  /** Rounds per concurrency; each round runs the three contenders back to back, so a noisy moment hits all of them. */
+  const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
   const server = await startServer(['--cache', '1']);
   // Warm the server's page cache so neither contender pays for generating pages.
   await measure('bare', 4, server.port, TOTAL);
   console.log(
-    `Backfill of ${fmt(TOTAL)} 1m candles (one symbol, pages of 499) from a local unthrottled server`,
+    `Backfill of ${fmt(TOTAL)} 1m candles (one symbol, pages of 499) from a local unthrottled server; median of ${ROUNDS} interleaved rounds`,
   );
   console.log(
-    'contender                       conc   candles/s   CPU s   peak RSS MB   rate/bare   CPU bare/own',
+    'contender                       conc   candles/s   CPU s   peak RSS MB   rate/bare (rounds)        CPU bare/own',
   );
   const rate = (r: Result) => r.candles / r.seconds;
-  const row = (name: string, concurrency: number, r: Result, bare?: Result) =>
-    console.log(
-      `${name.padEnd(31)} ${String(concurrency).padStart(4)}  ${fmt(rate(r)).padStart(10)}  ${fmt(r.cpuSeconds, 2).padStart(6)}  ${fmt(r.peakRssMb, 1).padStart(12)}` +
-        (bare
-          ? `   ${fmt(rate(r) / rate(bare), 2).padStart(8)}   ${fmt(bare.cpuSeconds / r.cpuSeconds, 2).padStart(8)}`
-          : '') +
-        (r.candles === TOTAL ? '' : `   (${r.candles} candles!)`),
-    );
   for (const concurrency of [1, 4]) {
-    const bare = await measure('bare', concurrency, server.port, TOTAL);
-    row('bare undici request+JSON.parse', concurrency, bare);
-    row(
-      "BinanceClient (http: 'fetch')",
-      concurrency,
-      await measure('client', concurrency, server.port, TOTAL),
-      bare,
-    );
-    row(
-      "BinanceClient (http: 'undici')",
-      concurrency,
-      await measure('client-undici', concurrency, server.port, TOTAL),
-      bare,
-    );
+    const runs = new Map<(typeof MODES)[number], Result[]>(MODES.map((m) => [m, []]));
+    for (let round = 0; round < ROUNDS; round++)
+      for (const mode of MODES) runs.get(mode)!.push(await measure(mode, concurrency, server.port, TOTAL));
+    const bare = runs.get('bare')!;
+    for (const mode of MODES) {
+      const rs = runs.get(mode)!;
+      // Ratios are taken within a round (the contenders ran seconds apart), then summarised.
+      const ratios = rs.map((r, i) => rate(r) / rate(bare[i]!));
+      const cpuRatios = rs.map((r, i) => bare[i]!.cpuSeconds / r.cpuSeconds);
+      const short = rs.filter((r) => r.candles !== TOTAL).length;
+      console.log(
+        `${LABELS[mode].padEnd(31)} ${String(concurrency).padStart(4)}  ${fmt(median(rs.map(rate))).padStart(10)}  ${fmt(median(rs.map((r) => r.cpuSeconds)), 2).padStart(6)}  ${fmt(Math.max(...rs.map((r) => r.peakRssMb)), 1).padStart(12)}` +
+          (mode === 'bare'
+            ? ''
+            : `   ${fmt(median(ratios), 2).padStart(5)} (${ratios.map((x) => fmt(x, 2)).join(' ')})`.padEnd(
+                26,
+              ) + `   ${fmt(median(cpuRatios), 2).padStart(5)}`) +
+          (short === 0 ? '' : `   (${short} runs short of ${TOTAL} candles!)`),
+      );
+    }
   }
-  const short = await measure('client', 4, server.port, 100_000);
-  const long = await measure('client', 4, server.port, TOTAL);
-  console.log(
-    `peak RSS of the client: ${fmt(short.peakRssMb, 1)} MB for 100,000 candles, ${fmt(long.peakRssMb, 1)} MB for 500,000`,
-  );
+  // Peak RSS by range length, both engines at the default concurrency: the live heap is flat (below),
+  // so what moves here is how far V8 lets the old generation grow before a full collection.
+  for (const mode of ['client', 'client-undici'] as const) {
+    const peaks: string[] = [];
+    for (const size of [100_000, 500_000, 1_500_000, 3_000_000]) {
+      const r = await measure(mode, 4, server.port, size);
+      peaks.push(`${fmt(r.peakRssMb, 1)} MB for ${fmt(size)}`);
+    }
+    console.log(`peak RSS by range, ${LABELS[mode]}: ${peaks.join(', ')} candles`);
+  }
   const { stderr } = await run(
     process.execPath,
     ['--expose-gc', join(here, 'lib', 'binance-run.mjs'), 'client', '4', String(server.port), '1500000'],

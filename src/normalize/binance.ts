@@ -126,24 +126,15 @@ export function decodeBinanceKlines(
   do {
     s.open();
     const ts = s.int();
-    s.comma();
-    const open = s.decimalString();
-    s.comma();
-    const high = s.decimalString();
-    s.comma();
-    const low = s.decimalString();
-    s.comma();
-    const close = s.decimalString();
-    s.comma();
-    const volume = s.decimalString();
-    s.comma();
-    s.int(); // close time
-    s.comma();
-    const quoteVolume = s.decimalString();
-    s.comma();
-    const trades = s.int();
-    s.comma();
-    const takerBuy = s.decimalString();
+    const open = s.nextDecimal();
+    const high = s.nextDecimal();
+    const low = s.nextDecimal();
+    const close = s.nextDecimal();
+    const volume = s.nextDecimal();
+    s.nextInt(); // close time
+    const quoteVolume = s.nextDecimal();
+    const trades = s.nextInt();
+    const takerBuy = s.nextDecimal();
     s.comma();
     s.skipString(); // taker buy quote volume: not kept, so only its type is checked, as in `klineRow`
     s.skipRest();

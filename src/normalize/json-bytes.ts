@@ -158,6 +158,18 @@ export class JsonBytes {
     return Number.NaN;
   }
 
+  /** `,` then `decimalString()`: the next value of a row. */
+  nextDecimal(): number {
+    this.comma();
+    return this.decimalString();
+  }
+
+  /** `,` then `int()`: the next value of a row. */
+  nextInt(): number {
+    this.comma();
+    return this.int();
+  }
+
   /** Skips a string without escapes or control characters. */
   skipString(): void {
     if (!this.take(QUOTE)) {
