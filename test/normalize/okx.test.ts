@@ -9,6 +9,7 @@ import {
   okxRubikPeriod,
 } from '../../src/clients/okx/intervals.js';
 import * as raw from '../../src/clients/okx/schemas.js';
+import { okxWsBar } from '../../src/clients/okx/ws.js';
 import { InvalidArgumentError, UnsupportedError } from '../../src/core/errors.js';
 import {
   okxCandles,
@@ -420,5 +421,12 @@ describe('okx intervals', () => {
     expect(() => okxBar('8h')).toThrow(UnsupportedError);
     expect(() => okxRubikPeriod('1m')).toThrow(UnsupportedError);
     expect(() => okxRubikPeriod('8h')).toThrow(UnsupportedError);
+    expect(() => okxBar('8h')).toThrow('OKX candles has no 8h interval');
+  });
+
+  it('behavior: live candle channels use the same UTC-aligned bars as REST', () => {
+    for (const interval of ['1m', '1h', '6h', '1d', '3d', '1w', '1M'] as const)
+      expect(okxWsBar(interval)).toBe(okxBar(interval));
+    expect(() => okxWsBar('8h')).toThrow(UnsupportedError);
   });
 });

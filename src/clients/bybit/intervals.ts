@@ -2,11 +2,11 @@
  * Canonical `Interval` ↔ Bybit v5 spellings. Klines use bare minutes and letters (`1`, `60`, `D`);
  * open interest (`intervalTime`) and the account ratio (`period`) use `5min`, `1h`, `1d`.
  */
-import { UnsupportedError } from '../../core/errors.js';
-import { assertInterval, type Interval } from '../../core/intervals.js';
+import type { Interval } from '../../core/intervals.js';
+import { type IntervalSpellings, intervalOfSpelling, spellInterval } from '../interval-spellings.js';
 
 /** `/v5/market/kline` `interval` per canonical interval (no 8h, no 3d on Bybit). */
-export const BYBIT_KLINE_INTERVALS: Readonly<Partial<Record<Interval, string>>> = {
+export const BYBIT_KLINE_INTERVALS: IntervalSpellings = {
   '1m': '1',
   '3m': '3',
   '5m': '5',
@@ -23,7 +23,7 @@ export const BYBIT_KLINE_INTERVALS: Readonly<Partial<Record<Interval, string>>> 
 };
 
 /** `intervalTime` of `/v5/market/open-interest` and `period` of `/v5/market/account-ratio`. */
-export const BYBIT_STATS_INTERVALS: Readonly<Partial<Record<Interval, string>>> = {
+export const BYBIT_STATS_INTERVALS: IntervalSpellings = {
   '5m': '5min',
   '15m': '15min',
   '30m': '30min',
@@ -32,32 +32,12 @@ export const BYBIT_STATS_INTERVALS: Readonly<Partial<Record<Interval, string>>> 
   '1d': '1d',
 };
 
-function lookup(
-  table: Readonly<Partial<Record<Interval, string>>>,
-  interval: Interval,
-  what: string,
-): string {
-  assertInterval(interval);
-  const spelling = table[interval];
-  if (spelling === undefined) {
-    throw new UnsupportedError(`Bybit ${what} has no ${interval} interval`, {
-      meta: { Supported: Object.keys(table).join(' ') },
-    });
-  }
-  return spelling;
-}
-
-function reverse(table: Readonly<Partial<Record<Interval, string>>>, spelling: string): Interval | undefined {
-  for (const [interval, venue] of Object.entries(table)) if (venue === spelling) return interval as Interval;
-  return undefined;
-}
-
 /**
  * The kline `interval` for a canonical interval; throws `UnsupportedError` for `8h` and `3d`.
  * @example bybitKlineInterval('1h') // '60'
  */
 export function bybitKlineInterval(interval: Interval): string {
-  return lookup(BYBIT_KLINE_INTERVALS, interval, 'kline');
+  return spellInterval(BYBIT_KLINE_INTERVALS, interval, 'Bybit kline');
 }
 
 /**
@@ -65,15 +45,15 @@ export function bybitKlineInterval(interval: Interval): string {
  * @example bybitStatsInterval('5m') // '5min'
  */
 export function bybitStatsInterval(interval: Interval): string {
-  return lookup(BYBIT_STATS_INTERVALS, interval, 'open interest / account ratio');
+  return spellInterval(BYBIT_STATS_INTERVALS, interval, 'Bybit open interest / account ratio');
 }
 
 /** The canonical interval of a kline spelling (`'60'` → `'1h'`), or `undefined`. */
 export function fromBybitKlineInterval(spelling: string): Interval | undefined {
-  return reverse(BYBIT_KLINE_INTERVALS, spelling);
+  return intervalOfSpelling(BYBIT_KLINE_INTERVALS, spelling);
 }
 
 /** The canonical interval of an open-interest / account-ratio spelling (`'5min'` → `'5m'`), or `undefined`. */
 export function fromBybitStatsInterval(spelling: string): Interval | undefined {
-  return reverse(BYBIT_STATS_INTERVALS, spelling);
+  return intervalOfSpelling(BYBIT_STATS_INTERVALS, spelling);
 }

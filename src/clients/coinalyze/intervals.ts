@@ -3,11 +3,11 @@
  * list serves every history endpoint. Intraday intervals keep only the latest 1,500–2,000 points;
  * `daily` is kept forever.
  */
-import { UnsupportedError } from '../../core/errors.js';
-import { assertInterval, type Interval } from '../../core/intervals.js';
+import type { Interval } from '../../core/intervals.js';
+import { type IntervalSpellings, intervalOfSpelling, spellInterval } from '../interval-spellings.js';
 
 /** `interval` of the Coinalyze history endpoints (no 3m, 8h, 3d, 1w, 1M). */
-export const COINALYZE_INTERVALS: Readonly<Partial<Record<Interval, string>>> = {
+export const COINALYZE_INTERVALS: IntervalSpellings = {
   '1m': '1min',
   '5m': '5min',
   '15m': '15min',
@@ -25,22 +25,12 @@ export const COINALYZE_INTERVALS: Readonly<Partial<Record<Interval, string>>> = 
  * @example coinalyzeInterval('1h') // '1hour'
  */
 export function coinalyzeInterval(interval: Interval): string {
-  assertInterval(interval);
-  const spelling = COINALYZE_INTERVALS[interval];
-  if (spelling === undefined) {
-    throw new UnsupportedError(`Coinalyze has no ${interval} interval`, {
-      meta: { Supported: Object.keys(COINALYZE_INTERVALS).join(' ') },
-    });
-  }
-  return spelling;
+  return spellInterval(COINALYZE_INTERVALS, interval, 'Coinalyze');
 }
 
 /** The canonical interval of a Coinalyze spelling (`'daily'` → `'1d'`), or `undefined`. */
 export function fromCoinalyzeInterval(spelling: string): Interval | undefined {
-  for (const [interval, venue] of Object.entries(COINALYZE_INTERVALS)) {
-    if (venue === spelling) return interval as Interval;
-  }
-  return undefined;
+  return intervalOfSpelling(COINALYZE_INTERVALS, spelling);
 }
 
 /** Whether Coinalyze keeps only a rolling 1,500–2,000 points of this interval (every one but `daily`). */

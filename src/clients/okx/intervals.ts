@@ -5,11 +5,11 @@
  * that `ts` lands on the canonical grid. The rubik statistics take the same spellings, but start
  * at 5 minutes.
  */
-import { UnsupportedError } from '../../core/errors.js';
-import { assertInterval, type Interval } from '../../core/intervals.js';
+import type { Interval } from '../../core/intervals.js';
+import { type IntervalSpellings, intervalOfSpelling, spellInterval } from '../interval-spellings.js';
 
 /** `bar` of `/api/v5/market/history-candles` and `/market/candles` (no 8h on OKX). */
-export const OKX_BARS: Readonly<Partial<Record<Interval, string>>> = {
+export const OKX_BARS: IntervalSpellings = {
   '1m': '1m',
   '3m': '3m',
   '5m': '5m',
@@ -27,7 +27,7 @@ export const OKX_BARS: Readonly<Partial<Record<Interval, string>>> = {
 };
 
 /** `period` of the rubik endpoints (open interest, long/short ratios, taker volume): no 1m/3m, no 8h. */
-export const OKX_RUBIK_PERIODS: Readonly<Partial<Record<Interval, string>>> = {
+export const OKX_RUBIK_PERIODS: IntervalSpellings = {
   '5m': '5m',
   '15m': '15m',
   '30m': '30m',
@@ -42,32 +42,12 @@ export const OKX_RUBIK_PERIODS: Readonly<Partial<Record<Interval, string>>> = {
   '1M': '1Mutc',
 };
 
-function lookup(
-  table: Readonly<Partial<Record<Interval, string>>>,
-  interval: Interval,
-  what: string,
-): string {
-  assertInterval(interval);
-  const spelling = table[interval];
-  if (spelling === undefined) {
-    throw new UnsupportedError(`OKX ${what} has no ${interval} interval`, {
-      meta: { Supported: Object.keys(table).join(' ') },
-    });
-  }
-  return spelling;
-}
-
-function reverse(table: Readonly<Partial<Record<Interval, string>>>, spelling: string): Interval | undefined {
-  for (const [interval, venue] of Object.entries(table)) if (venue === spelling) return interval as Interval;
-  return undefined;
-}
-
 /**
  * The candle `bar` for a canonical interval (UTC-aligned for 6h and longer); throws `UnsupportedError` for `8h`.
  * @example okxBar('1d') // '1Dutc'
  */
 export function okxBar(interval: Interval): string {
-  return lookup(OKX_BARS, interval, 'candles');
+  return spellInterval(OKX_BARS, interval, 'OKX candles');
 }
 
 /**
@@ -75,15 +55,15 @@ export function okxBar(interval: Interval): string {
  * @example okxRubikPeriod('1h') // '1H'
  */
 export function okxRubikPeriod(interval: Interval): string {
-  return lookup(OKX_RUBIK_PERIODS, interval, 'trading statistics');
+  return spellInterval(OKX_RUBIK_PERIODS, interval, 'OKX trading statistics');
 }
 
 /** The canonical interval of a UTC-aligned candle `bar` (`'1H'` → `'1h'`), or `undefined` (also for UTC+8 bars). */
 export function fromOkxBar(spelling: string): Interval | undefined {
-  return reverse(OKX_BARS, spelling);
+  return intervalOfSpelling(OKX_BARS, spelling);
 }
 
 /** The canonical interval of a UTC-aligned rubik `period`, or `undefined`. */
 export function fromOkxRubikPeriod(spelling: string): Interval | undefined {
-  return reverse(OKX_RUBIK_PERIODS, spelling);
+  return intervalOfSpelling(OKX_RUBIK_PERIODS, spelling);
 }

@@ -4,7 +4,7 @@
  * per connection per hour; text `ping` after 25 s of silence, answered by a plain-text `pong`; a
  * `notice` event before a service upgrade (we reconnect at once); closed candles flagged `confirm: "1"`.
  */
-import { UnsupportedError, ValidationError } from '../../core/errors.js';
+import { ValidationError } from '../../core/errors.js';
 import { type Interval, intervalMs } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
 import { num, numOrUndefined } from '../../normalize/numbers.js';
@@ -31,6 +31,7 @@ import type {
   WsProtocol,
 } from '../ws/types.js';
 import { batchByLength, openStream, parseFrame, symbolPlan } from '../ws/venue.js';
+import { okxBar } from './intervals.js';
 import * as raw from './ws-schemas.js';
 
 /** Production stream host. */
@@ -47,28 +48,9 @@ export const OKX_WS_LIMITS = {
   pingAfterMs: 20_000,
 } as const;
 
-const OKX_BARS: Partial<Record<Interval, string>> = {
-  '1m': '1m',
-  '3m': '3m',
-  '5m': '5m',
-  '15m': '15m',
-  '30m': '30m',
-  '1h': '1H',
-  '2h': '2H',
-  '4h': '4H',
-  // From 6H up OKX aligns to Hong Kong time unless the `utc` variant is asked for.
-  '6h': '6Hutc',
-  '12h': '12Hutc',
-  '1d': '1Dutc',
-  '1w': '1Wutc',
-  '1M': '1Mutc',
-};
-
-/** OKX's candle channel suffix for a canonical interval (UTC-aligned); throws `UnsupportedError` for `8h`, `3d`. */
+/** OKX's candle channel suffix (`candle` + the REST `bar`, UTC-aligned); throws `UnsupportedError` for `8h`. */
 export function okxWsBar(interval: Interval): string {
-  const bar = OKX_BARS[interval];
-  if (!bar) throw new UnsupportedError(`OKX has no ${interval} candles`);
-  return bar;
+  return okxBar(interval);
 }
 
 function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
