@@ -47,7 +47,15 @@ const sim = createOkxSimulator(market, {
 // A simulator with the published budgets and a running clock, for the budget tests.
 const t0 = Date.now();
 const running = () => NOW + (Date.now() - t0);
-const strict = createOkxSimulator(market, { now: running, rateLimitStatus: 200 });
+let strictLog: ((url: URL) => void) | undefined;
+const strict = createOkxSimulator(market, {
+  now: running,
+  rateLimitStatus: 200,
+  intercept: (url) => {
+    strictLog?.(url);
+    return undefined;
+  },
+});
 const server = setupServer(...mswHandlers(BASE, sim.handler), ...mswHandlers(STRICT_BASE, strict.handler));
 
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
@@ -342,6 +350,35 @@ describe('OkxClient.candles', () => {
     await okx.close();
     await candles.close();
   }, 20_000);
+
+  it('behavior: budgets the venue keys on IP + instId are counted per instrument: symbols do not queue behind each other', async () => {
+    const path = '/api/v5/rubik/stat/contracts/long-short-account-ratio-contract';
+    const seen: { t: number; instId: string }[] = [];
+    const okx = new OkxClient({ baseUrl: STRICT_BASE, now: running, retryDelayMs: 1, concurrency: 8 });
+    await okx.registry();
+    const before = strict.stats.rateLimited;
+    const log = (url: URL) => {
+      if (url.pathname === path) seen.push({ t: running(), instId: url.searchParams.get('instId')! });
+    };
+    const to = Math.floor(running() / HOUR) * HOUR - HOUR;
+    const from = to - 400 * HOUR; // 4 pages of 100 per symbol: within one symbol's 5 per 2 s
+    strictLog = log;
+    const results = await Promise.all(
+      ['BTC', 'ETH', 'PEPE', 'SHIB'].map((symbol) =>
+        collect(okx.longShortRatio({ symbol, interval: '1h', from, to })),
+      ),
+    );
+    strictLog = undefined;
+    for (const { rows } of results) expect(rows).toHaveLength(400);
+    expect(strict.stats.rateLimited - before).toBe(0);
+    // Per-IP counting would allow 5 of these requests per 2 s window in all; per instrument, the 16
+    // go out together, 4 per instId.
+    const windows = new Map<number, number>();
+    for (const { t } of seen) windows.set(Math.floor(t / 2000), (windows.get(Math.floor(t / 2000)) ?? 0) + 1);
+    expect(seen).toHaveLength(16);
+    expect(Math.max(...windows.values())).toBeGreaterThan(5);
+    await okx.close();
+  });
 });
 
 describe('OkxClient other kinds', () => {

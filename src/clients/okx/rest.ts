@@ -59,8 +59,8 @@ const LONG_SHORT_PATHS: Record<LongShortKind, string> = {
 };
 
 /**
- * OKX's published budgets per endpoint (requests per 2 s, reference §3.3). Some are keyed on IP +
- * instId by the venue; the client counts them per IP, which never exceeds either.
+ * OKX's published budgets per endpoint (requests per 2 s, reference §3.3). Those the venue keys on
+ * IP + instId are counted per instrument on each egress, so symbols do not queue behind each other.
  */
 export const OKX_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   '/api/v5/market/history-candles': { limit: 20, intervalMs: WINDOW },
@@ -74,6 +74,17 @@ export const OKX_RATE_LIMITS: Readonly<Record<string, RateLimit>> = {
   '/api/v5/public/instruments': { limit: 20, intervalMs: WINDOW },
   '/api/v5/public/time': { limit: 10, intervalMs: WINDOW },
 };
+
+/** Endpoints whose budget OKX counts per IP and instrument (§3.3): each instrument has its own. */
+const PER_INSTRUMENT: ReadonlySet<string> = new Set([
+  '/api/v5/public/funding-rate',
+  '/api/v5/public/funding-rate-history',
+  `${RUBIK}/open-interest-history`,
+  LONG_SHORT_PATHS.global,
+  LONG_SHORT_PATHS.topAccount,
+  LONG_SHORT_PATHS.topPosition,
+  '/api/v5/rubik/stat/taker-volume-contract',
+]);
 
 /** `code`s that are the venue's own transient failures (system busy, service unavailable, system error). */
 const TRANSIENT_CODES = new Set(['50013', '50001', '50026']);
@@ -205,7 +216,8 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
     schema: Schema<T>,
     signal?: AbortSignal,
   ) {
-    return this.transport.get({ path, query, bucket: path, cost: 1, schema, signal });
+    const scope = PER_INSTRUMENT.has(path) ? String(query.instId) : undefined;
+    return this.transport.get({ path, query, bucket: path, scope, cost: 1, schema, signal });
   }
 
   /** Live USDT-settled linear swaps with `contractSize` = `ctVal × ctMult` (base units per contract). */

@@ -75,6 +75,11 @@ export interface TransportRequest<T> {
   readonly query?: Readonly<Record<string, string | number | undefined>>;
   /** Budget bucket and the units this request costs there. */
   readonly bucket: string;
+  /**
+   * For budgets the venue counts per instrument as well as per IP (OKX: IP + instId): the
+   * instrument. Each scope gets its own budget, of `bucket`'s size, on every egress.
+   */
+  readonly scope?: string | undefined;
   readonly cost: number;
   readonly schema: Schema<T>;
   /**
@@ -145,6 +150,9 @@ function deadline(
     },
   };
 }
+
+/** Separates a bucket's name from its scope in budget keys. */
+const SCOPE = '\u0000';
 
 /** Decodes bodies as `Response.text()` does (UTF-8, a leading BOM dropped). */
 const utf8 = new TextDecoder();
@@ -238,14 +246,30 @@ export class Transport {
     }));
   }
 
-  /** Replaces a bucket's budget on every egress (e.g. with `exchangeInfo.rateLimits`). */
+  /** Replaces a bucket's budget on every egress (e.g. with `exchangeInfo.rateLimits`), its scoped copies included. */
   setBudget(bucket: string, spec: BudgetSpec): void {
     for (const egress of this.#egresses) {
-      const old = egress.budgets.get(bucket);
-      if (old && old.spec.limit === spec.limit && old.spec.intervalMs === spec.intervalMs) continue;
-      void old?.close();
-      egress.budgets.set(bucket, new Budget(spec, this.#now));
+      if (!egress.budgets.has(bucket)) egress.budgets.set(bucket, new Budget(spec, this.#now));
+      for (const [key, old] of egress.budgets) {
+        if (key !== bucket && !key.startsWith(`${bucket}${SCOPE}`)) continue;
+        if (old.spec.limit === spec.limit && old.spec.intervalMs === spec.intervalMs) continue;
+        void old.close();
+        egress.budgets.set(key, new Budget(spec, this.#now));
+      }
     }
+  }
+
+  /** The budget of `bucket` (per `scope` when given, created on first use from the bucket's spec). */
+  #budget(egress: Egress, bucket: string, scope: string | undefined): Budget | undefined {
+    if (scope === undefined) return egress.budgets.get(bucket);
+    const key = `${bucket}${SCOPE}${scope}`;
+    let budget = egress.budgets.get(key);
+    const spec = budget ? undefined : egress.budgets.get(bucket)?.spec;
+    if (spec) {
+      budget = new Budget(spec, this.#now);
+      egress.budgets.set(key, budget);
+    }
+    return budget;
   }
 
   async #dispatcher(egress: Egress): Promise<Dispatcher> {
@@ -261,6 +285,7 @@ export class Transport {
   /** Picks the egress with the most headroom in `bucket`, waiting for one to come back if all are down. */
   async #pick(
     bucket: string,
+    scope: string | undefined,
     exclude: ReadonlySet<string>,
     signal: AbortSignal | undefined,
   ): Promise<Egress> {
@@ -272,7 +297,7 @@ export class Transport {
       let bestHeadroom = Number.NEGATIVE_INFINITY;
       for (const egress of this.#egresses) {
         if (egress.downUntil > t || exclude.has(egress.id)) continue;
-        const headroom = egress.budgets.get(bucket)?.headroom() ?? 0;
+        const headroom = this.#budget(egress, bucket, scope)?.headroom() ?? 0;
         if (headroom > bestHeadroom) {
           best = egress;
           bestHeadroom = headroom;
@@ -338,8 +363,8 @@ export class Transport {
     banned: Set<string>,
   ): Promise<TransportResponse<T>> {
     const { adapter } = this.#options;
-    const egress = await this.#pick(request.bucket, banned, signal);
-    const budget = egress.budgets.get(request.bucket);
+    const egress = await this.#pick(request.bucket, request.scope, banned, signal);
+    const budget = this.#budget(egress, request.bucket, request.scope);
     if (!budget) throw new InvalidArgumentError(`Unknown budget bucket ${request.bucket}`);
     const url = new URL(
       request.path.replace(/^\//, ''),
