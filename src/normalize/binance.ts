@@ -31,6 +31,50 @@ export function snapFundingTime(ts: number): number {
   return Math.round(ts / FUNDING_GRID) * FUNDING_GRID;
 }
 
+/** What every candle of one kline page shares. */
+interface KlineSeries {
+  readonly source: Source;
+  readonly symbol: string;
+  readonly interval: Interval;
+  /** Contract multiplier: prices are divided by it, volumes multiplied. */
+  readonly m: number;
+}
+
+function klineSeries(ctx: BinanceContext & { interval: Interval }): KlineSeries {
+  const { instrument, interval } = ctx;
+  return { source: ctx.source ?? 'binance', symbol: instrument.symbol, interval, m: instrument.multiplier };
+}
+
+/** One candle from kline values; one literal for both kline readers, so their candles share one shape. */
+function klineCandle(
+  k: KlineSeries,
+  ts: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+  quoteVolume: number,
+  trades: number,
+  takerBuy: number,
+): Candle {
+  return {
+    source: k.source,
+    exchange: 'binance',
+    symbol: k.symbol,
+    interval: k.interval,
+    ts,
+    open: open / k.m,
+    high: high / k.m,
+    low: low / k.m,
+    close: close / k.m,
+    volume: volume * k.m,
+    quoteVolume,
+    trades,
+    takerBuyVolume: takerBuy * k.m,
+  };
+}
+
 /**
  * Kline rows (`/fapi/v1/klines`) to candles, prices per one base unit, volumes in base units.
  * Taker buy volume comes from column 9. The caller drops the still-forming candle.
@@ -53,10 +97,7 @@ export function binanceCandles(
   ])[],
   ctx: BinanceContext & { interval: Interval },
 ): Candle[] {
-  const { instrument, interval } = ctx;
-  const m = instrument.multiplier;
-  const source = ctx.source ?? 'binance';
-  const symbol = instrument.symbol;
+  const series = klineSeries(ctx);
   const out: Candle[] = new Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
@@ -84,22 +125,7 @@ export function binanceCandles(
         num(r[i], field);
       }
     }
-    // One literal per candle (no spread): this loop runs for every candle of a backfill.
-    out[i] = {
-      source,
-      exchange: 'binance',
-      symbol,
-      interval,
-      ts: r[0],
-      open: open / m,
-      high: high / m,
-      low: low / m,
-      close: close / m,
-      volume: volume * m,
-      quoteVolume,
-      trades: r[8],
-      takerBuyVolume: takerBuy * m,
-    };
+    out[i] = klineCandle(series, r[0], open, high, low, close, volume, quoteVolume, r[8], takerBuy);
   }
   return out;
 }
@@ -115,10 +141,7 @@ export function decodeBinanceKlines(
   body: Uint8Array,
   ctx: BinanceContext & { interval: Interval },
 ): Candle[] | undefined {
-  const { instrument, interval } = ctx;
-  const m = instrument.multiplier;
-  const source = ctx.source ?? 'binance';
-  const symbol = instrument.symbol;
+  const series = klineSeries(ctx);
   const s = new JsonBytes(body);
   const out: Candle[] = [];
   s.open();
@@ -139,22 +162,7 @@ export function decodeBinanceKlines(
     s.skipString(); // taker buy quote volume: not kept, so only its type is checked, as in `klineRow`
     s.skipRest();
     if (s.failed) return undefined;
-    // The same literal, in the same key order, as `binanceCandles`.
-    out.push({
-      source,
-      exchange: 'binance',
-      symbol,
-      interval,
-      ts,
-      open: open / m,
-      high: high / m,
-      low: low / m,
-      close: close / m,
-      volume: volume * m,
-      quoteVolume,
-      trades,
-      takerBuyVolume: takerBuy * m,
-    });
+    out.push(klineCandle(series, ts, open, high, low, close, volume, quoteVolume, trades, takerBuy));
   } while (s.more());
   return s.close() && !s.failed && s.atEnd() ? out : undefined;
 }

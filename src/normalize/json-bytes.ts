@@ -32,6 +32,8 @@ export class JsonBytes {
   /** The input left the accepted subset; values read since are meaningless. */
   failed = false;
   readonly #b: Uint8Array;
+  /** The number `#digits` accumulates. */
+  #value = 0;
 
   constructor(bytes: Uint8Array) {
     this.#b = bytes;
@@ -95,13 +97,9 @@ export class JsonBytes {
     const b = this.#b;
     const negative = this.peek() === MINUS;
     const start = negative ? this.pos + 1 : this.pos;
-    let p = start;
-    let n = 0;
-    for (; p < b.length; p++) {
-      const d = b[p]! - ZERO;
-      if (d >>> 0 > 9) break; // not a digit (a byte below '0' wraps to a large number)
-      n = n * 10 + d;
-    }
+    this.#value = 0;
+    const p = this.#digits(start);
+    const n = this.#value;
     const digits = p - start;
     this.pos = p;
     // No digits, more than an exact double holds, or a leading zero. A fraction or exponent that
@@ -120,25 +118,17 @@ export class JsonBytes {
     const b = this.#b;
     const start = this.pos;
     const negative = b[start] === MINUS;
-    let p = negative ? start + 1 : start;
-    const intStart = p;
-    let m = 0;
-    for (; p < b.length; p++) {
-      const d = b[p]! - ZERO;
-      if (d >>> 0 > 9) break; // not a digit (a byte below '0' wraps to a large number)
-      m = m * 10 + d;
-    }
+    const intStart = negative ? start + 1 : start;
+    this.#value = 0;
+    let p = this.#digits(intStart);
     const intDigits = p - intStart;
     let fraction = -1;
     if (b[p] === DOT) {
-      const fracStart = ++p;
-      for (; p < b.length; p++) {
-        const d = b[p]! - ZERO;
-        if (d >>> 0 > 9) break; // not a digit (a byte below '0' wraps to a large number)
-        m = m * 10 + d;
-      }
+      const fracStart = p + 1;
+      p = this.#digits(fracStart);
       fraction = p - fracStart;
     }
+    const m = this.#value;
     this.pos = p + 1;
     // `""`, `"."`, `"1."`, `".5"` and anything with other characters are left to the general path.
     if (intDigits === 0 || fraction === 0 || p >= b.length || b[p] !== QUOTE) return this.#fail();
@@ -151,6 +141,19 @@ export class JsonBytes {
     if (p - start > 64) return this.#fail();
     const v = Number(String.fromCharCode(...b.subarray(start, p)));
     return Number.isFinite(v) ? v : this.#fail();
+  }
+
+  /** Reads the ASCII digits from `p` on into `#value` (continuing it); returns where they end. */
+  #digits(p: number): number {
+    const b = this.#b;
+    let v = this.#value;
+    for (; p < b.length; p++) {
+      const d = b[p]! - ZERO;
+      if (d >>> 0 > 9) break; // not a digit (a byte below '0' wraps to a large number)
+      v = v * 10 + d;
+    }
+    this.#value = v;
+    return p;
   }
 
   #fail(): number {

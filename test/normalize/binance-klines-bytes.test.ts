@@ -9,15 +9,8 @@ import { describe, expect, it } from 'vitest';
 import * as raw from '../../src/clients/binance/schemas.js';
 import { binanceCandles, decodeBinanceKlines } from '../../src/normalize/binance.js';
 import { JsonBytes } from '../../src/normalize/json-bytes.js';
-import type { InstrumentInfo } from '../../src/normalize/symbols.js';
+import { PEPE } from './instruments.js';
 
-const PEPE: InstrumentInfo = {
-  exchange: 'binance',
-  instrument: '1000PEPEUSDT',
-  symbol: 'PEPE',
-  quote: 'USDT',
-  multiplier: 1000,
-};
 const ctx = { instrument: PEPE, interval: '1m' as const };
 const bytes = (text: string) => new TextEncoder().encode(text);
 

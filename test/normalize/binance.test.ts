@@ -11,24 +11,10 @@ import {
   binancePredictedFunding,
   binanceTakerVolume,
 } from '../../src/normalize/binance.js';
-import type { InstrumentInfo } from '../../src/normalize/symbols.js';
+import { BTC, PEPE } from './instruments.js';
 
 const fixture = (name: string): unknown =>
   JSON.parse(readFileSync(new URL(`../fixtures/binance/${name}`, import.meta.url), 'utf8'));
-const BTC: InstrumentInfo = {
-  exchange: 'binance',
-  instrument: 'BTCUSDT',
-  symbol: 'BTC',
-  quote: 'USDT',
-  multiplier: 1,
-};
-const PEPE: InstrumentInfo = {
-  exchange: 'binance',
-  instrument: '1000PEPEUSDT',
-  symbol: 'PEPE',
-  quote: 'USDT',
-  multiplier: 1000,
-};
 
 function parse<T>(schema: { safeParse(d: unknown): { success: boolean; data?: T } }, name: string): T {
   const result = schema.safeParse(fixture(name));
