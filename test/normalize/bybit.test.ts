@@ -8,6 +8,7 @@ import {
   fromBybitStatsInterval,
 } from '../../src/clients/bybit/intervals.js';
 import * as raw from '../../src/clients/bybit/schemas.js';
+import { bybitWsInterval } from '../../src/clients/bybit/ws.js';
 import { UnsupportedError } from '../../src/core/errors.js';
 import {
   bybitCandles,
@@ -406,5 +407,11 @@ describe('bybit intervals', () => {
     expect(() => bybitKlineInterval('3d')).toThrow(UnsupportedError);
     expect(() => bybitStatsInterval('1m')).toThrow(UnsupportedError);
     expect(() => bybitStatsInterval('2h')).toThrow(UnsupportedError);
+  });
+
+  it('behavior: live kline topics use the REST spellings', () => {
+    for (const interval of ['1m', '1h', '12h', '1d', '1w', '1M'] as const)
+      expect(bybitWsInterval(interval)).toBe(bybitKlineInterval(interval));
+    expect(() => bybitWsInterval('3d')).toThrow('Bybit kline has no 3d interval');
   });
 });

@@ -29,6 +29,7 @@ import type {
   WsProtocol,
 } from '../ws/types.js';
 import { batchByLength, openStream, parseFrame, symbolPlan } from '../ws/venue.js';
+import { bybitKlineInterval } from './intervals.js';
 import * as raw from './ws-schemas.js';
 
 /** Production stream host. */
@@ -43,27 +44,9 @@ export const BYBIT_WS_LIMITS = {
   pingEveryMs: 20_000,
 } as const;
 
-const BYBIT_INTERVALS: Partial<Record<Interval, string>> = {
-  '1m': '1',
-  '3m': '3',
-  '5m': '5',
-  '15m': '15',
-  '30m': '30',
-  '1h': '60',
-  '2h': '120',
-  '4h': '240',
-  '6h': '360',
-  '12h': '720',
-  '1d': 'D',
-  '1w': 'W',
-  '1M': 'M',
-};
-
-/** Bybit's kline interval for a canonical one; throws `UnsupportedError` for `8h` and `3d`. */
+/** Bybit's kline topic interval (the REST spelling); throws `UnsupportedError` for `8h` and `3d`. */
 export function bybitWsInterval(interval: Interval): string {
-  const v = BYBIT_INTERVALS[interval];
-  if (!v) throw new UnsupportedError(`Bybit has no ${interval} klines`);
-  return v;
+  return bybitKlineInterval(interval);
 }
 
 function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
