@@ -7,6 +7,7 @@ import type {
   PredictedFunding,
   Source,
 } from '../core/types.js';
+import { JsonBytes } from './json-bytes.js';
 import { num, numOrUndefined } from './numbers.js';
 import { type InstrumentInfo, splitMultiplier } from './symbols.js';
 
@@ -37,26 +38,129 @@ export function bybitCandles(
   rows: readonly (readonly [number, string, string, string, string, string, string, ...unknown[]])[],
   ctx: BybitContext & { interval: Interval; now: number },
 ): Candle[] {
-  const { instrument, interval, now } = ctx;
-  const m = instrument.multiplier;
+  const { interval, now } = ctx;
   const out: Candle[] = [];
   for (const r of rows) {
     if (addInterval(r[0], interval, 1) > now) continue;
-    out.push({
-      source: ctx.source ?? 'bybit',
-      exchange: 'bybit',
-      symbol: instrument.symbol,
-      interval,
-      ts: r[0],
-      open: num(r[1], 'open') / m,
-      high: num(r[2], 'high') / m,
-      low: num(r[3], 'low') / m,
-      close: num(r[4], 'close') / m,
-      volume: num(r[5], 'volume') * m,
-      quoteVolume: num(r[6], 'turnover'),
-    });
+    out.push(
+      klineCandle(
+        ctx,
+        r[0],
+        num(r[1], 'open'),
+        num(r[2], 'high'),
+        num(r[3], 'low'),
+        num(r[4], 'close'),
+        num(r[5], 'volume'),
+        num(r[6], 'turnover'),
+      ),
+    );
   }
   return ascending(out);
+}
+
+/** One candle from kline values; one literal for both kline readers, so their candles share one shape. */
+function klineCandle(
+  ctx: BybitContext & { interval: Interval },
+  ts: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  volume: number,
+  turnover: number,
+): Candle {
+  const m = ctx.instrument.multiplier;
+  return {
+    source: ctx.source ?? 'bybit',
+    exchange: 'bybit',
+    symbol: ctx.instrument.symbol,
+    interval: ctx.interval,
+    ts,
+    open: open / m,
+    high: high / m,
+    low: low / m,
+    close: close / m,
+    volume: volume * m,
+    quoteVolume: turnover,
+  };
+}
+
+const utf8 = new TextEncoder();
+/** Keys of the `/v5/market/kline` envelope and of its `result`, in `JsonBytes.key` order. */
+const ENVELOPE_KEYS = ['retCode', 'retMsg', 'result', 'time'].map((k) => utf8.encode(k));
+const RESULT_KEYS = ['list', 'symbol', 'category'].map((k) => utf8.encode(k));
+
+/**
+ * A `/v5/market/kline` body, as bytes, straight to closed candles in ascending order: the same
+ * candles `bybitCandles` makes of the parsed body, without building its strings and arrays. Returns
+ * `undefined` for anything but a plain successful page (`retCode` 0, rows of digit-string start times
+ * and plain decimals, no escapes, no repeated keys), so the caller takes the general path, which
+ * validates it and says what is wrong.
+ */
+export function decodeBybitKlines(
+  body: Uint8Array,
+  ctx: BybitContext & { interval: Interval; now: number },
+): Candle[] | undefined {
+  const s = new JsonBytes(body);
+  const out: Candle[] = [];
+  let seen = 0; // bit i: ENVELOPE_KEYS[i] was read
+  let listed = false;
+  s.openObject();
+  if (s.closeObject()) return undefined;
+  do {
+    const k = s.key(ENVELOPE_KEYS);
+    if (k >= 0) {
+      if (seen & (1 << k)) return undefined;
+      seen |= 1 << k;
+    }
+    if (k === 0) {
+      if (s.int() !== 0) return undefined;
+    } else if (k === 1) s.skipString();
+    else if (k === 3) s.int();
+    else if (k === 2) {
+      let resultSeen = 0;
+      s.openObject();
+      if (!s.closeObject()) {
+        do {
+          const r = s.key(RESULT_KEYS);
+          if (r >= 0) {
+            if (resultSeen & (1 << r)) return undefined;
+            resultSeen |= 1 << r;
+          }
+          if (r === 0) {
+            listed = true;
+            if (!readRows(s, ctx, out)) return undefined;
+          } else if (r > 0) s.skipString();
+          else s.skipValue();
+        } while (!s.failed && s.more());
+        if (!s.closeObject()) return undefined;
+      }
+    } else s.skipValue();
+    if (s.failed) return undefined;
+  } while (s.more());
+  if (!s.closeObject() || s.failed || !s.atEnd() || seen !== 0b1111 || !listed) return undefined;
+  return ascending(out);
+}
+
+/** The kline rows of `list`, closed ones as candles into `out`; false when they leave the subset. */
+function readRows(s: JsonBytes, ctx: BybitContext & { interval: Interval; now: number }, out: Candle[]) {
+  s.open();
+  if (s.close()) return !s.failed;
+  do {
+    s.open();
+    const ts = s.millis();
+    const open = s.nextDecimal();
+    const high = s.nextDecimal();
+    const low = s.nextDecimal();
+    const close = s.nextDecimal();
+    const volume = s.nextDecimal();
+    const turnover = s.nextDecimal();
+    s.skipRest();
+    if (s.failed) return false;
+    if (addInterval(ts, ctx.interval, 1) <= ctx.now)
+      out.push(klineCandle(ctx, ts, open, high, low, close, volume, turnover));
+  } while (s.more());
+  return s.close() && !s.failed;
 }
 
 /** Funding-history rows (newest first) to settled `FundingRate`s in ascending order; Bybit reports no mark price. */

@@ -19,6 +19,11 @@ const COMMA = 0x2c;
 const ZERO = 0x30;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const COLON = 0x3a;
+const PLUS = 0x2b;
+const LITERALS: readonly Uint8Array[] = ['true', 'false', 'null'].map((w) => new TextEncoder().encode(w));
 
 /** Powers of ten that are exact doubles. */
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
@@ -192,6 +197,114 @@ export class JsonBytes {
     }
     this.failed = true;
     this.pos = b.length;
+  }
+
+  /** Consumes `{`. */
+  openObject(): void {
+    this.expect(OPEN_BRACE);
+  }
+
+  /** Consumes `}` if it comes next and says whether it did. */
+  closeObject(): boolean {
+    return this.take(CLOSE_BRACE);
+  }
+
+  /**
+   * Reads an object key and its `:`, and says which of `names` it is: its index, or `-1` for any
+   * other key. Keys with escapes fail.
+   */
+  key(names: readonly Uint8Array[]): number {
+    const start = this.peek() === QUOTE ? this.pos + 1 : -1;
+    this.skipString();
+    const end = this.pos - 1;
+    this.expect(COLON);
+    if (this.failed) return -1;
+    const b = this.#b;
+    next: for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      if (name.length !== end - start) continue;
+      for (let j = 0; j < name.length; j++) if (b[start + j] !== name[j]) continue next;
+      return i;
+    }
+    return -1;
+  }
+
+  /** A start time: a JSON integer or a string of at most 15 digits (`"1670608800000"`), not negative. */
+  millis(): number {
+    if (this.peek() !== QUOTE) {
+      const n = this.int();
+      return n >= 0 && !Object.is(n, -0) ? n : this.#fail();
+    }
+    this.pos++;
+    const start = this.pos;
+    this.#value = 0;
+    const p = this.#digits(start);
+    this.pos = p + 1;
+    if (p === start || p - start > 15 || this.#b[p] !== QUOTE) return this.#fail();
+    return this.#value;
+  }
+
+  /**
+   * Skips any JSON value: strings without escapes, numbers, `true`/`false`/`null`, and arrays and
+   * objects of those, nested at most 32 deep.
+   */
+  skipValue(depth = 0): void {
+    const c = this.peek();
+    if (c === QUOTE) this.skipString();
+    else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      if (depth >= 32) {
+        this.#fail();
+        return;
+      }
+      this.pos++;
+      const object = c === OPEN_BRACE;
+      if (object ? this.closeObject() : this.close()) return;
+      do {
+        if (object) this.key([]);
+        this.skipValue(depth + 1);
+      } while (!this.failed && this.more());
+      if (!(object ? this.closeObject() : this.close())) this.failed = true;
+    } else if (c === MINUS || (c >= ZERO && c <= ZERO + 9)) this.#skipNumber();
+    else this.#skipLiteral();
+  }
+
+  /** A JSON number: `-?(0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?`. */
+  #skipNumber(): void {
+    const b = this.#b;
+    let p = this.pos;
+    if (b[p] === MINUS) p++;
+    const intStart = p;
+    p = this.#digits(p);
+    if (p === intStart || (p - intStart > 1 && b[intStart] === ZERO)) {
+      this.#fail();
+      return;
+    }
+    if (b[p] === DOT) {
+      const fracStart = p + 1;
+      p = this.#digits(fracStart);
+      if (p === fracStart) this.#fail();
+    }
+    if ((b[p]! | 0x20) === 0x65) {
+      p++;
+      if (b[p] === PLUS || b[p] === MINUS) p++;
+      const expStart = p;
+      p = this.#digits(p);
+      if (p === expStart) this.#fail();
+    }
+    this.pos = p;
+  }
+
+  #skipLiteral(): void {
+    const b = this.#b;
+    for (const word of LITERALS) {
+      let j = 0;
+      while (j < word.length && b[this.pos + j] === word[j]) j++;
+      if (j === word.length) {
+        this.pos += j;
+        return;
+      }
+    }
+    this.#fail();
   }
 
   /** Skips the rest of an array of strings and integers, through its `]`. */

@@ -5,7 +5,13 @@ import {
   UnknownSymbolError,
   UnsupportedError,
 } from '../../core/errors.js';
-import { assertInterval, ceilToInterval, floorToInterval, intervalMs } from '../../core/intervals.js';
+import {
+  assertInterval,
+  ceilToInterval,
+  floorToInterval,
+  type Interval,
+  intervalMs,
+} from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
   Candle,
@@ -16,6 +22,7 @@ import type {
   PredictedFunding,
 } from '../../core/types.js';
 import {
+  type BybitContext,
   bybitCandles,
   bybitFunding,
   bybitInstruments,
@@ -23,11 +30,12 @@ import {
   bybitOpenInterest,
   bybitPredictedFunding,
   bybitServerTime,
+  decodeBybitKlines,
 } from '../../normalize/bybit.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
-import type { Schema, VenueAdapter } from '../transport/index.js';
+import type { Schema, TransportRequest, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
 import { bybitKlineInterval, bybitStatsInterval } from './intervals.js';
 import * as raw from './schemas.js';
@@ -107,6 +115,29 @@ const klinePage: Schema<KlineBody> = {
     return raw.kline.safeParse(data);
   },
 };
+
+/**
+ * How kline pages become candles: plain pages are decoded from bytes in one pass; anything else is
+ * parsed, checked by `klinePage` and normalised, and a bad field fails as a `ValidationError`.
+ */
+function klinePages(
+  ctx: BybitContext & { interval: Interval; now: number },
+): Pick<TransportRequest<Candle[]>, 'schema' | 'decode'> {
+  return {
+    decode: (body) => decodeBybitKlines(body, ctx),
+    schema: {
+      safeParse(data) {
+        const page = klinePage.safeParse(data);
+        if (!page.success) return page;
+        try {
+          return { success: true, data: bybitCandles(page.data.result.list, ctx) };
+        } catch (error) {
+          return { success: false, error: { issues: [{ path: [], message: (error as Error).message }] } };
+        }
+      },
+    },
+  };
+}
 
 const adapter: VenueAdapter = {
   venue: 'bybit',
@@ -235,27 +266,32 @@ export class BybitClient extends LiveVenueClient {
     const to = Math.min(range.to, floorToInterval(now, interval));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
+    const pages = klinePages({ instrument, interval, now });
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
       const out: Candle[] = [];
       let end = w.end - 1;
       while (end >= w.start) {
         const periods = interval === '1M' ? BYBIT_KLINE_PAGE : Math.ceil((end + 1 - w.start) / step);
-        const { data } = await this.#get(
-          '/v5/market/kline',
-          {
+        const { data } = await this.transport.get({
+          path: '/v5/market/kline',
+          query: {
+            category: 'linear',
             symbol: instrument.instrument,
             interval: spelling,
             start: w.start,
             end,
             limit: Math.min(BYBIT_KLINE_PAGE, periods),
           },
-          klinePage,
-          s,
-        );
-        const rows = data.result.list.filter((r) => r[0] >= w.start && r[0] <= end);
-        if (rows.length === 0) break;
-        out.push(...bybitCandles(rows, { instrument, interval, now }));
-        const oldest = Math.min(...rows.map((r) => r[0]));
+          bucket: 'ip',
+          cost: 1,
+          ...pages,
+          signal: s,
+        });
+        // Candles come ascending; the oldest in range moves the cursor.
+        const inRange = data.filter((c) => c.ts >= w.start && c.ts <= end);
+        if (inRange.length === 0) break;
+        out.push(...inRange);
+        const oldest = inRange[0]!.ts;
         if (oldest <= w.start) break;
         end = oldest - 1;
       }
