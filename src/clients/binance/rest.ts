@@ -26,7 +26,6 @@ import type {
   TakerVolume,
 } from '../../core/types.js';
 import {
-  type BinanceContext,
   binanceCandles,
   binanceFunding,
   binanceInstruments,
@@ -40,7 +39,7 @@ import {
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
-import type { Schema, TransportRequest, VenueAdapter } from '../transport/index.js';
+import { normalisedPages, type Schema, type VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
 import * as raw from './schemas.js';
 import { BinanceStreams } from './ws.js';
@@ -100,29 +99,6 @@ const adapter: VenueAdapter = {
     return new HttpError(msg, context);
   },
 };
-
-/**
- * How kline pages become candles: plain pages are decoded from bytes in one pass; anything else is
- * parsed, checked by `raw.klines` and normalised, and a bad field fails as a `ValidationError`.
- */
-function klinePages(
-  ctx: BinanceContext & { interval: Interval },
-): Pick<TransportRequest<Candle[]>, 'schema' | 'decode'> {
-  return {
-    decode: (body) => decodeBinanceKlines(body, ctx),
-    schema: {
-      safeParse(data) {
-        const rows = raw.klines.safeParse(data);
-        if (!rows.success) return rows;
-        try {
-          return { success: true, data: binanceCandles(rows.data, ctx) };
-        } catch (error) {
-          return { success: false, error: { issues: [{ path: [], message: (error as Error).message }] } };
-        }
-      },
-    },
-  };
-}
 
 /**
  * Binance USDⓈ-M futures: history over REST with pagination, weight budgeting and failover.
@@ -209,7 +185,12 @@ export class BinanceClient extends LiveVenueClient {
     const to = Math.min(range.to, floorToInterval(now, interval));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
-    const pages = klinePages({ instrument, interval });
+    const ctx = { instrument, interval };
+    const pages = normalisedPages(
+      raw.klines,
+      (rows) => binanceCandles(rows, ctx),
+      (body) => decodeBinanceKlines(body, ctx),
+    );
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
       const out: Candle[] = [];
       let cursor = w.start;

@@ -5,13 +5,7 @@ import {
   UnknownSymbolError,
   UnsupportedError,
 } from '../../core/errors.js';
-import {
-  assertInterval,
-  ceilToInterval,
-  floorToInterval,
-  type Interval,
-  intervalMs,
-} from '../../core/intervals.js';
+import { assertInterval, ceilToInterval, floorToInterval, intervalMs } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
   Candle,
@@ -22,7 +16,6 @@ import type {
   PredictedFunding,
 } from '../../core/types.js';
 import {
-  type BybitContext,
   bybitCandles,
   bybitFunding,
   bybitInstruments,
@@ -35,7 +28,7 @@ import {
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
-import type { Schema, TransportRequest, VenueAdapter } from '../transport/index.js';
+import { normalisedPages, type Schema, type VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
 import { bybitKlineInterval, bybitStatsInterval } from './intervals.js';
 import * as raw from './schemas.js';
@@ -115,29 +108,6 @@ const klinePage: Schema<KlineBody> = {
     return raw.kline.safeParse(data);
   },
 };
-
-/**
- * How kline pages become candles: plain pages are decoded from bytes in one pass; anything else is
- * parsed, checked by `klinePage` and normalised, and a bad field fails as a `ValidationError`.
- */
-function klinePages(
-  ctx: BybitContext & { interval: Interval; now: number },
-): Pick<TransportRequest<Candle[]>, 'schema' | 'decode'> {
-  return {
-    decode: (body) => decodeBybitKlines(body, ctx),
-    schema: {
-      safeParse(data) {
-        const page = klinePage.safeParse(data);
-        if (!page.success) return page;
-        try {
-          return { success: true, data: bybitCandles(page.data.result.list, ctx) };
-        } catch (error) {
-          return { success: false, error: { issues: [{ path: [], message: (error as Error).message }] } };
-        }
-      },
-    },
-  };
-}
 
 const adapter: VenueAdapter = {
   venue: 'bybit',
@@ -266,7 +236,12 @@ export class BybitClient extends LiveVenueClient {
     const to = Math.min(range.to, floorToInterval(now, interval));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
-    const pages = klinePages({ instrument, interval, now });
+    const ctx = { instrument, interval, now };
+    const pages = normalisedPages(
+      klinePage,
+      (page) => bybitCandles(page.result.list, ctx),
+      (body) => decodeBybitKlines(body, ctx),
+    );
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
       const out: Candle[] = [];
       let end = w.end - 1;

@@ -92,6 +92,32 @@ export interface TransportRequest<T> {
   readonly signal?: AbortSignal | undefined;
 }
 
+/**
+ * The `schema` and `decode` of a request whose answer is normalised at the boundary: `decode` reads
+ * plain bodies from bytes in one pass; anything else is validated by `schema` and normalised by
+ * `normalise`, and a normaliser that refuses a value (a blank price) fails validation like a schema.
+ */
+export function normalisedPages<R, T>(
+  schema: Schema<R>,
+  normalise: (data: R) => T,
+  decode?: (body: Uint8Array) => T | undefined,
+): Pick<TransportRequest<T>, 'schema' | 'decode'> {
+  return {
+    decode,
+    schema: {
+      safeParse(data) {
+        const parsed = schema.safeParse(data);
+        if (!parsed.success) return parsed;
+        try {
+          return { success: true, data: normalise(parsed.data) };
+        } catch (error) {
+          return { success: false, error: { issues: [{ path: [], message: (error as Error).message }] } };
+        }
+      },
+    },
+  };
+}
+
 /** A successful answer: validated data and when it was received. */
 export interface TransportResponse<T> {
   readonly data: T;
