@@ -130,8 +130,9 @@ describe('transport over real sockets', () => {
   });
 
   it('behavior: 429 with Retry-After pauses that egress, then the backfill completes without a ban', async () => {
-    // The venue allows 20 weight per 2 s; the client believes in 2,400 per minute and overshoots.
-    const { sim, server } = await venue({ weightLimit: 20, windowMs: 2_000, bansAfter429s: 1_000 });
+    // The venue allows 10 weight per 2 s; the client believes in 2,400 per minute and overshoots. The
+    // 28 weight of the burst exceed even two windows, should the burst straddle a window boundary.
+    const { sim, server } = await venue({ weightLimit: 10, windowMs: 2_000, bansAfter429s: 1_000 });
     const binance = client(server, { rateLimit: { limit: 2400, intervalMs: MIN } });
     const n = await count(
       binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: FROM + 14 * 499 * MIN }),
