@@ -229,6 +229,27 @@ export class JsonBytes {
     return -1;
   }
 
+  /** `,` then a decimal string or `""`: `undefined` for the empty string. */
+  nextDecimalOrEmpty(): number | undefined {
+    this.comma();
+    const b = this.#b;
+    if (this.peek() === QUOTE && b[this.pos + 1] === QUOTE) {
+      this.pos += 2;
+      return undefined;
+    }
+    return this.decimalString();
+  }
+
+  /** A one-digit string, `"0"` to `"9"` (OKX's `code` and `confirm`), as its digit. */
+  digitString(): number {
+    const b = this.#b;
+    if (this.peek() !== QUOTE || b[this.pos + 2] !== QUOTE) return this.#fail();
+    const d = b[this.pos + 1]! - ZERO;
+    if (d >>> 0 > 9) return this.#fail();
+    this.pos += 3;
+    return d;
+  }
+
   /** A start time: a JSON integer or a string of at most 15 digits (`"1670608800000"`), not negative. */
   millis(): number {
     if (this.peek() !== QUOTE) {

@@ -10,6 +10,7 @@ import type {
   Source,
   TakerVolume,
 } from '../core/types.js';
+import { JsonBytes } from './json-bytes.js';
 import { num, numOrUndefined } from './numbers.js';
 import type { InstrumentInfo } from './symbols.js';
 
@@ -63,27 +64,115 @@ export function okxCandles(
   ])[],
   ctx: OkxContext & { interval: Interval },
 ): Candle[] {
-  const { instrument, interval } = ctx;
-  const m = instrument.multiplier;
   const out: Candle[] = [];
   for (const r of rows) {
     if (r[8] !== '1') continue;
-    const base = numOrUndefined(r[6]) ?? num(r[5], 'vol') * contractSize(instrument);
-    out.push({
-      source: ctx.source ?? 'okx',
-      exchange: 'okx',
-      symbol: instrument.symbol,
-      interval,
-      ts: r[0],
-      open: num(r[1], 'open') / m,
-      high: num(r[2], 'high') / m,
-      low: num(r[3], 'low') / m,
-      close: num(r[4], 'close') / m,
-      volume: base * m,
-      quoteVolume: numOrUndefined(r[7]),
-    });
+    out.push(
+      candleOf(
+        ctx,
+        r[0],
+        num(r[1], 'open'),
+        num(r[2], 'high'),
+        num(r[3], 'low'),
+        num(r[4], 'close'),
+        numOrUndefined(r[6]) ?? num(r[5], 'vol') * contractSize(ctx.instrument),
+        numOrUndefined(r[7]),
+      ),
+    );
   }
   return ascending(out);
+}
+
+/** One candle from candle values; one literal for both candle readers, so their candles share one shape. */
+function candleOf(
+  ctx: OkxContext & { interval: Interval },
+  ts: number,
+  open: number,
+  high: number,
+  low: number,
+  close: number,
+  base: number,
+  quoteVolume: number | undefined,
+): Candle {
+  const m = ctx.instrument.multiplier;
+  return {
+    source: ctx.source ?? 'okx',
+    exchange: 'okx',
+    symbol: ctx.instrument.symbol,
+    interval: ctx.interval,
+    ts,
+    open: open / m,
+    high: high / m,
+    low: low / m,
+    close: close / m,
+    volume: base * m,
+    quoteVolume,
+  };
+}
+
+const utf8 = new TextEncoder();
+/** Keys of the candles body, in `JsonBytes.key` order. */
+const BODY_KEYS = ['code', 'msg', 'data'].map((k) => utf8.encode(k));
+
+/**
+ * A `history-candles` body, as bytes, straight to its closed candles in ascending order: the same
+ * candles `okxCandles` makes of the parsed body's rows, without building their strings and arrays.
+ * Returns `undefined` for anything but a plain successful page (`code` `"0"`, rows of digit-string
+ * times, plain decimals and `"0"`/`"1"` confirms, no escapes, no repeated keys), so the caller takes
+ * the general path, which validates it and says what is wrong.
+ */
+export function decodeOkxCandles(
+  body: Uint8Array,
+  ctx: OkxContext & { interval: Interval },
+): Candle[] | undefined {
+  const s = new JsonBytes(body);
+  const out: Candle[] = [];
+  let seen = 0; // bit i: BODY_KEYS[i] was read
+  s.openObject();
+  if (s.closeObject()) return undefined;
+  do {
+    const k = s.key(BODY_KEYS);
+    if (k >= 0) {
+      if (seen & (1 << k)) return undefined;
+      seen |= 1 << k;
+    }
+    if (k === 0) {
+      if (s.digitString() !== 0) return undefined;
+    } else if (k === 1) s.skipString();
+    else if (k === 2) {
+      if (!readCandleRows(s, ctx, out)) return undefined;
+    } else s.skipValue();
+    if (s.failed) return undefined;
+  } while (s.more());
+  if (!s.closeObject() || s.failed || !s.atEnd() || seen !== 0b111) return undefined;
+  return ascending(out);
+}
+
+/** The rows of `data`, confirmed ones as candles into `out`; false when they leave the subset. */
+function readCandleRows(s: JsonBytes, ctx: OkxContext & { interval: Interval }, out: Candle[]): boolean {
+  s.open();
+  if (s.close()) return !s.failed;
+  do {
+    s.open();
+    const ts = s.millis();
+    const open = s.nextDecimal();
+    const high = s.nextDecimal();
+    const low = s.nextDecimal();
+    const close = s.nextDecimal();
+    const vol = s.nextDecimal();
+    const volCcy = s.nextDecimalOrEmpty();
+    const volCcyQuote = s.nextDecimalOrEmpty();
+    s.comma();
+    const confirm = s.digitString();
+    s.skipRest();
+    if (s.failed || confirm > 1) return false;
+    if (confirm === 0) continue;
+    // Contracts are converted only without `volCcy`; an instrument without ctVal is the general path's error.
+    const size = ctx.instrument.contractSize;
+    if (volCcy === undefined && !(size !== undefined && size > 0)) return false;
+    out.push(candleOf(ctx, ts, open, high, low, close, volCcy ?? vol * size!, volCcyQuote));
+  } while (s.more());
+  return s.close() && !s.failed;
 }
 
 /**

@@ -17,6 +17,7 @@ import type {
   TakerVolume,
 } from '../../core/types.js';
 import {
+  decodeOkxCandles,
   okxCandles,
   okxFunding,
   okxInstruments,
@@ -29,7 +30,12 @@ import {
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import { LiveVenueClient, type StreamContext } from '../base.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
-import type { Schema, VenueAdapter } from '../transport/index.js';
+import {
+  normalisedPages,
+  type Schema,
+  type TransportRequest,
+  type VenueAdapter,
+} from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams, RateLimit } from '../types.js';
 import { okxBar, okxRubikPeriod } from './intervals.js';
 import * as raw from './schemas.js';
@@ -213,11 +219,12 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
   #get<T>(
     path: string,
     query: Record<string, string | number | undefined>,
-    schema: Schema<T>,
+    schema: Schema<T> | Pick<TransportRequest<T>, 'schema' | 'decode'>,
     signal?: AbortSignal,
   ) {
     const scope = PER_INSTRUMENT.has(path) ? String(query.instId) : undefined;
-    return this.transport.get({ path, query, bucket: path, scope, cost: 1, schema, signal });
+    const read = 'safeParse' in schema ? { schema } : schema;
+    return this.transport.get({ path, query, bucket: path, scope, cost: 1, ...read, signal });
   }
 
   /** Live USDT-settled linear swaps with `contractSize` = `ctVal × ctMult` (base units per contract). */
@@ -251,7 +258,7 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
     query: Record<string, string | number>,
     names: { lower: string; upper: string },
     w: { start: number; end: number },
-    schema: Schema<{ data: R[] }>,
+    schema: Schema<{ data: R[] }> | Pick<TransportRequest<{ data: R[] }>, 'schema' | 'decode'>,
     tsOf: (row: R) => number,
     signal: AbortSignal,
   ): Promise<R[]> {
@@ -287,17 +294,27 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
     const to = Math.min(range.to, addInterval(floorToInterval(this.now(), interval), interval, 1));
     const from = ceilToInterval(range.from, interval);
     if (from >= to) return;
+    const ctx = { instrument, interval };
+    // Pages become closed candles at the boundary (from bytes when plain); `#window` walks them by `ts`.
+    const pages = normalisedPages(
+      candlePage,
+      (page) => ({ data: okxCandles(page.data, ctx) }),
+      (body) => {
+        const candles = decodeOkxCandles(body, ctx);
+        return candles && { data: candles };
+      },
+    );
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<Candle[]> => {
-      const rows = await this.#window(
+      const candles = await this.#window(
         '/api/v5/market/history-candles',
         { instId: instrument.instrument, bar, limit: OKX_CANDLE_PAGE },
         { lower: 'before', upper: 'after' },
         w,
-        candlePage,
-        (r) => r[0],
+        pages,
+        (c) => c.ts,
         s,
       );
-      return okxCandles(rows, { instrument, interval });
+      return candles.sort((a, b) => a.ts - b.ts);
     };
     yield* orderedPages(periodWindows(from, to, interval, OKX_CANDLE_PAGE), fetchWindow, {
       concurrency: this.pagesInFlight,
