@@ -85,10 +85,9 @@ function klineCandle(
   };
 }
 
-const utf8 = new TextEncoder();
-/** Keys of the `/v5/market/kline` envelope and of its `result`, in `JsonBytes.key` order. */
-const ENVELOPE_KEYS = ['retCode', 'retMsg', 'result', 'time'].map((k) => utf8.encode(k));
-const RESULT_KEYS = ['list', 'symbol', 'category'].map((k) => utf8.encode(k));
+/** Keys of the `/v5/market/kline` envelope and of its `result`. */
+const ENVELOPE_KEYS = JsonBytes.names('retCode', 'retMsg', 'result', 'time');
+const RESULT_KEYS = JsonBytes.names('list', 'symbol', 'category');
 
 /**
  * A `/v5/market/kline` body, as bytes, straight to closed candles in ascending order: the same
@@ -96,6 +95,7 @@ const RESULT_KEYS = ['list', 'symbol', 'category'].map((k) => utf8.encode(k));
  * `undefined` for anything but a plain successful page (`retCode` 0, rows of digit-string start times
  * and plain decimals, no escapes, no repeated keys), so the caller takes the general path, which
  * validates it and says what is wrong.
+ * @example decodeBybitKlines(new TextEncoder().encode('{"retCode":0,"retMsg":"OK","result":{"list":[["1786816800000","63044.4","63089.6","63000.1","63027.8","385.721","24314058.6517"]]},"time":1786820637599}'), { instrument, interval: '1h', now: Date.now() })
  */
 export function decodeBybitKlines(
   body: Uint8Array,
@@ -103,43 +103,21 @@ export function decodeBybitKlines(
 ): Candle[] | undefined {
   const s = new JsonBytes(body);
   const out: Candle[] = [];
-  let seen = 0; // bit i: ENVELOPE_KEYS[i] was read
-  let listed = false;
-  s.openObject();
-  if (s.closeObject()) return undefined;
-  do {
-    const k = s.key(ENVELOPE_KEYS);
-    if (k >= 0) {
-      if (seen & (1 << k)) return undefined;
-      seen |= 1 << k;
-    }
-    if (k === 0) {
-      if (s.int() !== 0) return undefined;
-    } else if (k === 1) s.skipString();
-    else if (k === 3) s.int();
-    else if (k === 2) {
-      let resultSeen = 0;
-      s.openObject();
-      if (!s.closeObject()) {
-        do {
-          const r = s.key(RESULT_KEYS);
-          if (r >= 0) {
-            if (resultSeen & (1 << r)) return undefined;
-            resultSeen |= 1 << r;
-          }
-          if (r === 0) {
-            listed = true;
-            if (!readRows(s, ctx, out)) return undefined;
-          } else if (r > 0) s.skipString();
-          else s.skipValue();
-        } while (!s.failed && s.more());
-        if (!s.closeObject()) return undefined;
-      }
-    } else s.skipValue();
-    if (s.failed) return undefined;
-  } while (s.more());
-  if (!s.closeObject() || s.failed || !s.atEnd() || seen !== 0b1111 || !listed) return undefined;
-  return ascending(out);
+  const readResult = (k: number) => {
+    if (k === 0) return readRows(s, ctx, out);
+    s.skipString(); // `symbol`, `category`
+    return !s.failed;
+  };
+  const seen = s.object(ENVELOPE_KEYS, (k) => {
+    if (k === 0) return s.int() === 0;
+    if (k === 1) s.skipString();
+    else if (k === 2)
+      return (s.object(RESULT_KEYS, readResult) & 1) === 1; // `list` is required
+    else s.int();
+    return !s.failed;
+  });
+  // Every envelope key is required.
+  return seen === 0b1111 && s.atEnd() ? ascending(out) : undefined;
 }
 
 /** The kline rows of `list`, closed ones as candles into `out`; false when they leave the subset. */

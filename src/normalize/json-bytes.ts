@@ -250,6 +250,30 @@ export class JsonBytes {
     return d;
   }
 
+  /** Object keys as `key()` and `object()` compare them. */
+  static names(...names: string[]): readonly Uint8Array[] {
+    const utf8 = new TextEncoder();
+    return names.map((name) => utf8.encode(name));
+  }
+
+  /**
+   * Reads an object: for each key in `names`, `read` gets its index and reads the value (and says
+   * false to give up); other keys' values are skipped. Returns the bit set of the names read (bit i
+   * for `names[i]`), or `-1` when the object leaves the subset, repeats a name, or `read` gives up.
+   */
+  object(names: readonly Uint8Array[], read: (index: number) => boolean): number {
+    let seen = 0;
+    this.openObject();
+    if (this.closeObject()) return this.failed ? -1 : 0;
+    do {
+      const k = this.key(names);
+      if (k < 0) this.skipValue();
+      else if (seen & (1 << k) || !read(k)) return -1;
+      else seen |= 1 << k;
+    } while (!this.failed && this.more());
+    return this.closeObject() && !this.failed ? seen : -1;
+  }
+
   /** A start time: a JSON integer or a string of at most 15 digits (`"1670608800000"`), not negative. */
   millis(): number {
     if (this.peek() !== QUOTE) {

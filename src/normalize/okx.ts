@@ -110,9 +110,8 @@ function candleOf(
   };
 }
 
-const utf8 = new TextEncoder();
-/** Keys of the candles body, in `JsonBytes.key` order. */
-const BODY_KEYS = ['code', 'msg', 'data'].map((k) => utf8.encode(k));
+/** Keys of the candles body. */
+const BODY_KEYS = JsonBytes.names('code', 'msg', 'data');
 
 /**
  * A `history-candles` body, as bytes, straight to its closed candles in ascending order: the same
@@ -120,6 +119,7 @@ const BODY_KEYS = ['code', 'msg', 'data'].map((k) => utf8.encode(k));
  * Returns `undefined` for anything but a plain successful page (`code` `"0"`, rows of digit-string
  * times, plain decimals and `"0"`/`"1"` confirms, no escapes, no repeated keys), so the caller takes
  * the general path, which validates it and says what is wrong.
+ * @example decodeOkxCandles(new TextEncoder().encode('{"code":"0","msg":"","data":[["1786816800000","63045.5","63081.5","63013.7","63028","32101.18","321.0118","20234523.14448","1"]]}'), { instrument, interval: '1h' })
  */
 export function decodeOkxCandles(
   body: Uint8Array,
@@ -127,25 +127,14 @@ export function decodeOkxCandles(
 ): Candle[] | undefined {
   const s = new JsonBytes(body);
   const out: Candle[] = [];
-  let seen = 0; // bit i: BODY_KEYS[i] was read
-  s.openObject();
-  if (s.closeObject()) return undefined;
-  do {
-    const k = s.key(BODY_KEYS);
-    if (k >= 0) {
-      if (seen & (1 << k)) return undefined;
-      seen |= 1 << k;
-    }
-    if (k === 0) {
-      if (s.digitString() !== 0) return undefined;
-    } else if (k === 1) s.skipString();
-    else if (k === 2) {
-      if (!readCandleRows(s, ctx, out)) return undefined;
-    } else s.skipValue();
-    if (s.failed) return undefined;
-  } while (s.more());
-  if (!s.closeObject() || s.failed || !s.atEnd() || seen !== 0b111) return undefined;
-  return ascending(out);
+  const seen = s.object(BODY_KEYS, (k) => {
+    if (k === 0) return s.digitString() === 0;
+    if (k === 1) s.skipString();
+    else return readCandleRows(s, ctx, out);
+    return !s.failed;
+  });
+  // `code`, `msg` and `data` are all required.
+  return seen === 0b111 && s.atEnd() ? ascending(out) : undefined;
 }
 
 /** The rows of `data`, confirmed ones as candles into `out`; false when they leave the subset. */

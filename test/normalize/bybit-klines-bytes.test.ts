@@ -8,17 +8,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as raw from '../../src/clients/bybit/schemas.js';
 import { bybitCandles, decodeBybitKlines } from '../../src/normalize/bybit.js';
-import type { InstrumentInfo } from '../../src/normalize/symbols.js';
 import { agrees, bytes, DECIMAL, fuzzEdits, generalPath } from './bytes-equivalence.js';
+import { BYBIT_PEPE } from './instruments.js';
 
 const HOUR = 3_600_000;
-const PEPE: InstrumentInfo = {
-  exchange: 'bybit',
-  instrument: '1000PEPEUSDT',
-  symbol: 'PEPE',
-  quote: 'USDT',
-  multiplier: 1000,
-};
+const PEPE = BYBIT_PEPE;
 /** 20 minutes into the 1786820400000 hour, as when the fixture was recorded: its first row is forming. */
 const ctx = { instrument: PEPE, interval: '1h' as const, now: 1786820637599 };
 

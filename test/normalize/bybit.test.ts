@@ -20,6 +20,7 @@ import {
   bybitServerTime,
 } from '../../src/normalize/bybit.js';
 import type { InstrumentInfo } from '../../src/normalize/symbols.js';
+import { BYBIT_PEPE } from './instruments.js';
 
 /** A recorded payload from test/fixtures/bybit (copied from shared/reference/payloads/bybit). */
 function fixture(name: string): unknown {
@@ -56,13 +57,7 @@ const XTZ: InstrumentInfo = {
   quote: 'USDT',
   multiplier: 1,
 };
-const PEPE: InstrumentInfo = {
-  exchange: 'bybit',
-  instrument: '1000PEPEUSDT',
-  symbol: 'PEPE',
-  quote: 'USDT',
-  multiplier: 1000,
-};
+const PEPE = BYBIT_PEPE;
 
 describe('bybit kline', () => {
   const body = raw.kline.parse(fixture('kline.json'));

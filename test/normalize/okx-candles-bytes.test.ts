@@ -10,15 +10,9 @@ import * as raw from '../../src/clients/okx/schemas.js';
 import { decodeOkxCandles, okxCandles } from '../../src/normalize/okx.js';
 import type { InstrumentInfo } from '../../src/normalize/symbols.js';
 import { agrees, bytes, DECIMAL, fuzzEdits, generalPath } from './bytes-equivalence.js';
+import { OKX_PEPE } from './instruments.js';
 
-const PEPE: InstrumentInfo = {
-  exchange: 'okx',
-  instrument: 'PEPE-USDT-SWAP',
-  symbol: 'PEPE',
-  quote: 'USDT',
-  multiplier: 1,
-  contractSize: 10_000_000,
-};
+const PEPE = OKX_PEPE;
 const { contractSize: _, ...NO_CT_VAL } = PEPE;
 
 const reader = (instrument: InstrumentInfo) => {

@@ -22,6 +22,7 @@ import {
   okxTakerVolume,
 } from '../../src/normalize/okx.js';
 import type { InstrumentInfo } from '../../src/normalize/symbols.js';
+import { OKX_PEPE } from './instruments.js';
 
 /** A recorded payload from test/fixtures/okx (copied from shared/reference/payloads/okx). */
 function fixture(name: string): unknown {
@@ -45,14 +46,7 @@ const BTC: InstrumentInfo = {
   multiplier: 1,
   contractSize: 0.01,
 };
-const PEPE: InstrumentInfo = {
-  exchange: 'okx',
-  instrument: 'PEPE-USDT-SWAP',
-  symbol: 'PEPE',
-  quote: 'USDT',
-  multiplier: 1,
-  contractSize: 10_000_000,
-};
+const PEPE = OKX_PEPE;
 
 describe('okx candles', () => {
   const body = raw.candles.parse(fixture('candles-1H.json'));
