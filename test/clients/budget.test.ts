@@ -34,6 +34,24 @@ describe('Budget', () => {
     }
   });
 
+  it('behavior: units spent by requests that went out at once hold back the ones that queue later in the window', async () => {
+    const interval = 1_000;
+    // Start just after a fixed-window boundary so the first phase cannot straddle one.
+    await new Promise((r) => setTimeout(r, interval - (Date.now() % interval) + 5));
+    const budget = make({ limit: 5, intervalMs: interval, window: 'fixed' });
+    const windowOf = (t: number) => Math.floor(t / interval);
+    const first = windowOf(Date.now());
+    const starts: number[] = [];
+    const request = () => budget.schedule(1, async () => void starts.push(windowOf(Date.now()) - first));
+    // Three go out at once, one at a time, with nothing waiting; the venue then reports one more used.
+    for (let i = 0; i < 3; i++) await request();
+    budget.observeUsed(4, Date.now());
+    expect(budget.headroom()).toBe(1);
+    // Four more at once: one fits what is left, three wait for the next window.
+    await Promise.all(Array.from({ length: 4 }, request));
+    expect(starts).toEqual([0, 0, 0, 0, 1, 1, 1]);
+  });
+
   it('behavior: a pause shorter than the window resumes at its end, not at the next boundary', async () => {
     const budget = make({ limit: 10, intervalMs: 60_000, window: 'fixed' });
     budget.pause(Date.now() + 150);

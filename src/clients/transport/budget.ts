@@ -24,8 +24,10 @@ export class Budget {
   readonly spec: BudgetSpec;
   readonly #limiter: Bottleneck;
   readonly #now: () => number;
-  /** Mirror of the limiter's reservoir, kept synchronously for headroom decisions. */
+  /** Units left, kept synchronously for headroom decisions; the limiter is told only while work waits. */
   #reservoir: number;
+  /** What the limiter's own reservoir holds, less what it has charged for jobs not yet started here. */
+  #told: number;
   #windowStart: number;
   /** Rolling mode: what was spent when, oldest first. */
   readonly #recent: { at: number; cost: number }[] = [];
@@ -42,6 +44,7 @@ export class Budget {
     this.#now = now;
     this.#windowStart = this.#windowOf(now());
     this.#reservoir = spec.limit;
+    this.#told = spec.limit;
     this.#limiter = new Bottleneck({ reservoir: spec.limit, maxConcurrent: null });
     this.#limiter.on('idle', () => this.#clearTimer());
   }
@@ -51,9 +54,18 @@ export class Budget {
   }
 
   #setReservoir(target: number): void {
-    const delta = target - this.#reservoir;
-    if (delta === 0) return;
     this.#reservoir = target;
+    if (this.#queuedCost > 0) this.#tell();
+  }
+
+  /**
+   * Brings the limiter's reservoir to what is left. Only its queue reads it, so requests that go out at
+   * once (nothing waiting) leave it alone: each call costs the limiter a timer and a few promises.
+   */
+  #tell(): void {
+    const delta = this.#reservoir - this.#told;
+    if (delta === 0) return;
+    this.#told = this.#reservoir;
     void this.#limiter.incrementReservoir(delta);
   }
 
@@ -143,16 +155,18 @@ export class Budget {
     signal?.throwIfAborted();
     this.#sync();
     if (this.#queuedCost === 0 && this.#pausedUntil === 0 && this.#reservoir >= cost) {
-      // The limiter's reservoir is charged the same units, so its queue sees exactly what is left.
-      this.#setReservoir(this.#reservoir - cost);
+      this.#reservoir -= cost;
       return this.#run(cost, task);
     }
+    this.#tell();
     this.#queuedCost += cost;
     let started = false;
     let dropped = false;
     const job = this.#limiter.schedule({ weight: cost }, async () => {
       started = true;
+      // The limiter charged `cost` when it started this job.
       this.#reservoir -= cost;
+      this.#told -= cost;
       if (dropped || signal?.aborted) {
         // Dropped while waiting: the limiter charged its units on start; give them straight back.
         if (!dropped) this.#queuedCost -= cost;
