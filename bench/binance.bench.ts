@@ -47,15 +47,17 @@ async function startServer(
 }
 
 async function measure(
-  mode: 'bare' | 'client' | 'client-undici',
+  mode: RangeMode,
   concurrency: number,
   port: number,
   candles: number,
   extra: string[] = [],
-): Promise<Result> {
+  nodeFlags: string[] = [],
+): Promise<Result & { stdout: string }> {
   const { stdout } = await run(
     process.execPath,
     [
+      ...nodeFlags,
       join(here, 'lib', 'binance-run.mjs'),
       mode,
       String(concurrency),
@@ -67,7 +69,27 @@ async function measure(
       maxBuffer: 1 << 20,
     },
   );
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as Result;
+  return { ...(JSON.parse(stdout.trim().split('\n').at(-1)!) as Result), stdout };
+}
+
+/**
+ * What each request leaves for the old generation: the growth of the heap across young-generation
+ * collections (V8's `--trace-gc` lines), summed and divided by the requests made. This is the garbage
+ * that outlived a young collection and waits for a full one; the more of it, the further V8 lets the
+ * old generation grow.
+ */
+async function promotedKbPerRequest(mode: RangeMode, port: number, candles: number): Promise<number> {
+  const { stdout } = await measure(mode, 4, port, candles, [], ['--trace-gc']);
+  let previous: number | undefined;
+  let grown = 0;
+  for (const line of stdout.split('\n')) {
+    const m = /(Scavenge|Mark-Compact)\b.*? ([\d.]+) \([\d.]+\) -> ([\d.]+) \(/.exec(line);
+    if (!m) continue;
+    const after = Number(m[3]);
+    if (m[1] === 'Scavenge' && previous !== undefined) grown += after - previous;
+    previous = after;
+  }
+  return (grown * 1024) / Math.ceil(candles / 499);
 }
 
 const fmt = (n: number, d = 0) =>
@@ -79,6 +101,9 @@ const LABELS: Record<(typeof MODES)[number], string> = {
   client: "BinanceClient (http: 'fetch')",
   'client-undici': "BinanceClient (http: 'undici')",
 };
+const RANGE_MODES = ['bare', 'bare-fetch', 'client', 'client-undici'] as const;
+type RangeMode = (typeof RANGE_MODES)[number];
+const RANGE_LABELS: Record<RangeMode, string> = { ...LABELS, 'bare-fetch': 'bare fetch+JSON.parse' };
 
 export default async function (): Promise<void> {
   const TOTAL = 500_000;
@@ -116,16 +141,25 @@ export default async function (): Promise<void> {
       );
     }
   }
-  // Peak RSS by range length, both engines at the default concurrency: the live heap is flat (below),
-  // so what moves here is how far V8 lets the old generation grow before a full collection.
-  for (const mode of ['client', 'client-undici'] as const) {
-    const peaks: string[] = [];
-    for (const size of [100_000, 500_000, 1_500_000, 3_000_000]) {
-      const r = await measure(mode, 4, server.port, size);
-      peaks.push(`${fmt(r.peakRssMb, 1)} MB for ${fmt(size)}`);
-    }
-    console.log(`peak RSS by range, ${LABELS[mode]}: ${peaks.join(', ')} candles`);
-  }
+  // Peak RSS by range length at the default concurrency, the bare loops included: the live heap is flat
+  // (below), so what moves here is how far V8 lets the old generation grow before a full collection,
+  // which depends on how much each request's garbage outlives the young-generation collections.
+  const sizes = [100_000, 500_000, 1_500_000, 3_000_000];
+  const peaks = new Map<RangeMode, number[]>(RANGE_MODES.map((m) => [m, []]));
+  for (const size of sizes)
+    for (const mode of RANGE_MODES)
+      peaks.get(mode)!.push((await measure(mode, 4, server.port, size)).peakRssMb);
+  console.log(`peak RSS MB by range (${sizes.map((n) => fmt(n)).join(' / ')} candles, 4 in flight):`);
+  for (const [mode, mbs] of peaks)
+    console.log(`  ${RANGE_LABELS[mode].padEnd(31)} ${mbs.map((mb) => fmt(mb)).join(' / ')}`);
+  const promoted: string[] = [];
+  for (const mode of RANGE_MODES)
+    promoted.push(
+      `${RANGE_LABELS[mode]} ${fmt(await promotedKbPerRequest(mode, server.port, 1_500_000), 1)}`,
+    );
+  console.log(
+    `old-generation growth per request over 1,500,000 candles (KB, across young GCs): ${promoted.join(', ')}`,
+  );
   const { stderr } = await run(
     process.execPath,
     ['--expose-gc', join(here, 'lib', 'binance-run.mjs'), 'client', '4', String(server.port), '1500000'],
@@ -156,6 +190,6 @@ export default async function (): Promise<void> {
   const steady = ((full.reduce((a, b) => a + b, 0) / 2) * 499) / (full.length * 6);
   console.log(
     `rate-limited run (240 weight / 6 s): weight per full window ${full.join(', ')} => ${fmt(utilisation * 100, 1)}% of budget, ${stats.status429} x 429; ` +
-      `steady ${fmt(steady)} candles/s vs optimum ${fmt(optimum)} (${fmt((steady / optimum) * 100, 1)}%); whole run ${fmt(result.candles / result.seconds)} candles/s incl. the partial first and last windows`,
+      `steady ${fmt(steady)} candles/s vs optimum ${fmt(optimum)} (${fmt((steady / optimum) * 100, 1)}%); whole run ${fmt(result.candles / result.seconds)} candles/s incl. the partial first and last windows; peak RSS ${fmt(result.peakRssMb)} MB`,
   );
 }

@@ -1,9 +1,11 @@
 /**
  * Child process: one measured backfill. `bare` is the client-side ceiling (undici `request` +
- * `JSON.parse`, no validation, no normalisation); `client` goes through `BinanceClient.candles`.
+ * `JSON.parse`, no validation, no normalisation); `bare-fetch` is the same loop over Node's global
+ * `fetch` with an undici dispatcher (the default engine's own cost); `client` and `client-undici` go
+ * through `BinanceClient.candles` with `http: 'fetch'` and `http: 'undici'`.
  * Prints one JSON line: candles, seconds, CPU seconds, peak RSS.
  */
-import { request } from 'undici';
+import { Agent, request } from 'undici';
 // The built package, as users run it (tsx's own loader would add ~40 MB to every RSS figure).
 import { BinanceClient } from '../../dist/index.js';
 
@@ -31,7 +33,8 @@ const cpu0 = process.cpuUsage();
 const t0 = performance.now();
 let candles = 0;
 
-if (mode === 'bare') {
+if (mode === 'bare' || mode === 'bare-fetch') {
+  const dispatcher = mode === 'bare-fetch' ? new Agent() : undefined;
   const starts = [];
   for (let s = FROM; s < TO; s += PAGE * MIN) starts.push(s);
   let next = 0;
@@ -39,14 +42,15 @@ if (mode === 'bare') {
     while (next < starts.length) {
       const start = starts[next++];
       const end = Math.min(TO, start + PAGE * MIN);
-      const { body } = await request(
-        `${base}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=${start}&endTime=${end - 1}&limit=${PAGE}`,
-      );
-      const rows = JSON.parse(await body.text());
+      const url = `${base}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime=${start}&endTime=${end - 1}&limit=${PAGE}`;
+      const rows = dispatcher
+        ? JSON.parse(await (await fetch(url, { dispatcher })).text())
+        : JSON.parse(await (await request(url)).body.text());
       candles += rows.length;
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
+  await dispatcher?.close();
 } else {
   const rateLimit = limitArg
     ? { limit: Number(limitArg), intervalMs: Number(windowArg) }
