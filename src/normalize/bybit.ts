@@ -9,6 +9,7 @@ import type {
 } from '../core/types.js';
 import { JsonBytes } from './json-bytes.js';
 import { num, numOrUndefined } from './numbers.js';
+import { ascending, multipliedCandle } from './records.js';
 import { type InstrumentInfo, splitMultiplier } from './symbols.js';
 
 /** What a Bybit normaliser needs besides the payload. */
@@ -19,12 +20,6 @@ export interface BybitContext {
   readonly interval?: Interval;
   /** Who served the rows. @default 'bybit' */
   readonly source?: Source;
-}
-
-/** Sorts by `ts` ascending (Bybit lists newest first) and keeps the first row of each `ts`. */
-function ascending<T extends { ts: number }>(records: T[]): T[] {
-  records.sort((a, b) => a.ts - b.ts);
-  return records.filter((r, i) => i === 0 || records[i - 1]!.ts !== r.ts);
 }
 
 /**
@@ -43,7 +38,8 @@ export function bybitCandles(
   for (const r of rows) {
     if (addInterval(r[0], interval, 1) > now) continue;
     out.push(
-      klineCandle(
+      multipliedCandle(
+        'bybit',
         ctx,
         r[0],
         num(r[1], 'open'),
@@ -56,33 +52,6 @@ export function bybitCandles(
     );
   }
   return ascending(out);
-}
-
-/** One candle from kline values; one literal for both kline readers, so their candles share one shape. */
-function klineCandle(
-  ctx: BybitContext & { interval: Interval },
-  ts: number,
-  open: number,
-  high: number,
-  low: number,
-  close: number,
-  volume: number,
-  turnover: number,
-): Candle {
-  const m = ctx.instrument.multiplier;
-  return {
-    source: ctx.source ?? 'bybit',
-    exchange: 'bybit',
-    symbol: ctx.instrument.symbol,
-    interval: ctx.interval,
-    ts,
-    open: open / m,
-    high: high / m,
-    low: low / m,
-    close: close / m,
-    volume: volume * m,
-    quoteVolume: turnover,
-  };
 }
 
 /** Keys of the `/v5/market/kline` envelope and of its `result`. */
@@ -136,7 +105,7 @@ function readRows(s: JsonBytes, ctx: BybitContext & { interval: Interval; now: n
     s.skipRest();
     if (s.failed) return false;
     if (addInterval(ts, ctx.interval, 1) <= ctx.now)
-      out.push(klineCandle(ctx, ts, open, high, low, close, volume, turnover));
+      out.push(multipliedCandle('bybit', ctx, ts, open, high, low, close, volume, turnover));
   } while (s.more());
   return s.close() && !s.failed;
 }

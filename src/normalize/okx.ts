@@ -12,6 +12,7 @@ import type {
 } from '../core/types.js';
 import { JsonBytes } from './json-bytes.js';
 import { num, numOrUndefined } from './numbers.js';
+import { ascending, multipliedCandle } from './records.js';
 import type { InstrumentInfo } from './symbols.js';
 
 /** What an OKX normaliser needs besides the payload. */
@@ -26,12 +27,6 @@ export interface OkxContext {
 
 /** Unit of the rubik taker-volume rows, as asked with the `unit` param (`0` coin, `1` contracts). */
 export type OkxTakerUnit = 'coin' | 'contracts';
-
-/** Sorts by `ts` ascending (OKX lists newest first) and keeps the first row of each `ts`. */
-function ascending<T extends { ts: number }>(records: T[]): T[] {
-  records.sort((a, b) => a.ts - b.ts);
-  return records.filter((r, i) => i === 0 || records[i - 1]!.ts !== r.ts);
-}
 
 /** Base units per contract of the instrument, or a `TypeError` when the registry entry has none. */
 function contractSize(instrument: InstrumentInfo): number {
@@ -68,7 +63,8 @@ export function okxCandles(
   for (const r of rows) {
     if (r[8] !== '1') continue;
     out.push(
-      candleOf(
+      multipliedCandle(
+        'okx',
         ctx,
         r[0],
         num(r[1], 'open'),
@@ -81,33 +77,6 @@ export function okxCandles(
     );
   }
   return ascending(out);
-}
-
-/** One candle from candle values; one literal for both candle readers, so their candles share one shape. */
-function candleOf(
-  ctx: OkxContext & { interval: Interval },
-  ts: number,
-  open: number,
-  high: number,
-  low: number,
-  close: number,
-  base: number,
-  quoteVolume: number | undefined,
-): Candle {
-  const m = ctx.instrument.multiplier;
-  return {
-    source: ctx.source ?? 'okx',
-    exchange: 'okx',
-    symbol: ctx.instrument.symbol,
-    interval: ctx.interval,
-    ts,
-    open: open / m,
-    high: high / m,
-    low: low / m,
-    close: close / m,
-    volume: base * m,
-    quoteVolume,
-  };
 }
 
 /** Keys of the candles body. */
@@ -159,7 +128,7 @@ function readCandleRows(s: JsonBytes, ctx: OkxContext & { interval: Interval }, 
     // Contracts are converted only without `volCcy`; an instrument without ctVal is the general path's error.
     const size = ctx.instrument.contractSize;
     if (volCcy === undefined && !(size !== undefined && size > 0)) return false;
-    out.push(candleOf(ctx, ts, open, high, low, close, volCcy ?? vol * size!, volCcyQuote));
+    out.push(multipliedCandle('okx', ctx, ts, open, high, low, close, volCcy ?? vol * size!, volCcyQuote));
   } while (s.more());
   return s.close() && !s.failed;
 }
