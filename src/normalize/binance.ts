@@ -144,10 +144,7 @@ export function decodeBinanceKlines(
   const series = klineSeries(ctx);
   const s = new JsonBytes(body);
   const out: Candle[] = [];
-  s.open();
-  if (s.close()) return !s.failed && s.atEnd() ? out : undefined;
-  do {
-    s.open();
+  const read = s.rows(() => {
     const ts = s.int();
     const open = s.nextDecimal();
     const high = s.nextDecimal();
@@ -160,11 +157,11 @@ export function decodeBinanceKlines(
     const takerBuy = s.nextDecimal();
     s.comma();
     s.skipString(); // taker buy quote volume: not kept, so only its type is checked, as in `klineRow`
-    s.skipRest();
-    if (s.failed) return undefined;
+    // A row that fails later fails the whole page, so pushing before the row is done is safe.
     out.push(klineCandle(series, ts, open, high, low, close, volume, quoteVolume, trades, takerBuy));
-  } while (s.more());
-  return s.close() && !s.failed && s.atEnd() ? out : undefined;
+    return !s.failed;
+  });
+  return read && s.atEnd() ? out : undefined;
 }
 
 /** Funding-rate history rows to `FundingRate`s, `ts` snapped to the funding grid. */

@@ -91,10 +91,7 @@ export function decodeBybitKlines(
 
 /** The kline rows of `list`, closed ones as candles into `out`; false when they leave the subset. */
 function readRows(s: JsonBytes, ctx: BybitContext & { interval: Interval; now: number }, out: Candle[]) {
-  s.open();
-  if (s.close()) return !s.failed;
-  do {
-    s.open();
+  return s.rows(() => {
     const ts = s.millis();
     const open = s.nextDecimal();
     const high = s.nextDecimal();
@@ -102,12 +99,11 @@ function readRows(s: JsonBytes, ctx: BybitContext & { interval: Interval; now: n
     const close = s.nextDecimal();
     const volume = s.nextDecimal();
     const turnover = s.nextDecimal();
-    s.skipRest();
     if (s.failed) return false;
     if (addInterval(ts, ctx.interval, 1) <= ctx.now)
       out.push(multipliedCandle('bybit', ctx, ts, open, high, low, close, volume, turnover));
-  } while (s.more());
-  return s.close() && !s.failed;
+    return true;
+  });
 }
 
 /** Funding-history rows (newest first) to settled `FundingRate`s in ascending order; Bybit reports no mark price. */

@@ -274,6 +274,22 @@ export class JsonBytes {
     return this.closeObject() && !this.failed ? seen : -1;
   }
 
+  /**
+   * Reads an array of arrays (a page of rows): opens each row, lets `read` take the values it wants
+   * from its start (and say false to give up), then skips the rest of the row through its `]`. Returns
+   * whether the whole array was read within the subset.
+   */
+  rows(read: () => boolean): boolean {
+    this.open();
+    if (this.close()) return !this.failed;
+    do {
+      this.open();
+      if (!read()) return false;
+      this.skipRest();
+    } while (!this.failed && this.more());
+    return this.close() && !this.failed;
+  }
+
   /** A start time: a JSON integer or a string of at most 15 digits (`"1670608800000"`), not negative. */
   millis(): number {
     if (this.peek() !== QUOTE) {

@@ -108,10 +108,7 @@ export function decodeOkxCandles(
 
 /** The rows of `data`, confirmed ones as candles into `out`; false when they leave the subset. */
 function readCandleRows(s: JsonBytes, ctx: OkxContext & { interval: Interval }, out: Candle[]): boolean {
-  s.open();
-  if (s.close()) return !s.failed;
-  do {
-    s.open();
+  return s.rows(() => {
     const ts = s.millis();
     const open = s.nextDecimal();
     const high = s.nextDecimal();
@@ -122,15 +119,14 @@ function readCandleRows(s: JsonBytes, ctx: OkxContext & { interval: Interval }, 
     const volCcyQuote = s.nextDecimalOrEmpty();
     s.comma();
     const confirm = s.digitString();
-    s.skipRest();
     if (s.failed || confirm > 1) return false;
-    if (confirm === 0) continue;
+    if (confirm === 0) return true;
     // Contracts are converted only without `volCcy`; an instrument without ctVal is the general path's error.
     const size = ctx.instrument.contractSize;
     if (volCcy === undefined && !(size !== undefined && size > 0)) return false;
     out.push(multipliedCandle('okx', ctx, ts, open, high, low, close, volCcy ?? vol * size!, volCcyQuote));
-  } while (s.more());
-  return s.close() && !s.failed;
+    return true;
+  });
 }
 
 /**
