@@ -32,9 +32,9 @@ const { from, to } = toRange(values.from ?? now - 3 * day, values.to ?? now);
 let baseUrl: string | undefined;
 let stopServer: (() => Promise<void>) | undefined;
 if (values.simulate) {
-  const { startLocalServer } = await import('../test/mocks/http.js');
-  const { createBinanceSimulator } = await import('../test/mocks/binance.js');
-  const { SyntheticMarket } = await import('../test/mocks/market.js');
+  const { startLocalServer } = await import('../src/testing/http.js');
+  const { createBinanceSimulator } = await import('../src/testing/binance.js');
+  const { SyntheticMarket } = await import('../src/testing/market.js');
   const outage = Math.floor((from + (to - from) / 2) / 3_600_000) * 3_600_000;
   const market = new SyntheticMarket({
     holes: [{ symbol: values.symbol, from: outage, to: outage + 25 * 60_000 }],

@@ -3,9 +3,9 @@
  * the benchmark range is generated before it listens, so serving costs the same for every client.
  * Prints `{"port":N}` on stdout once listening.
  */
-import { createBinanceSimulator } from '../../test/mocks/binance.js';
-import { startLocalServer } from '../../test/mocks/http.js';
-import { SyntheticMarket } from '../../test/mocks/market.js';
+import { createBinanceSimulator } from '../../src/testing/binance.js';
+import { startLocalServer } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)

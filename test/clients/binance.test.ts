@@ -11,9 +11,9 @@ import {
 import type { Candle } from '../../src/core/types.js';
 import { decodeBinanceKlines } from '../../src/normalize/binance.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { createBinanceSimulator } from '../mocks/binance.js';
-import { json, mswHandlers } from '../mocks/http.js';
-import { SyntheticMarket } from '../mocks/market.js';
+import { createBinanceSimulator } from '../../src/testing/binance.js';
+import { json, mswHandlers } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 import { collect } from './helpers.js';
 
 const BASE = 'http://binance.mock';

@@ -11,9 +11,9 @@ import {
 } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { createBybitSimulator } from '../mocks/bybit.js';
-import { json, mswHandlers } from '../mocks/http.js';
-import { SyntheticMarket } from '../mocks/market.js';
+import { createBybitSimulator } from '../../src/testing/bybit.js';
+import { json, mswHandlers } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 import { collect } from './helpers.js';
 
 const BASE = 'http://bybit.mock';

@@ -11,9 +11,9 @@ import {
 } from '../../src/core/errors.js';
 import type { Candle, Exchange } from '../../src/core/types.js';
 import { type InstrumentInfo, SymbolRegistry } from '../../src/normalize/symbols.js';
-import { createCoinalyzeSimulator } from '../mocks/coinalyze.js';
-import { json, mswHandlers } from '../mocks/http.js';
-import { SyntheticMarket } from '../mocks/market.js';
+import { createCoinalyzeSimulator } from '../../src/testing/coinalyze.js';
+import { json, mswHandlers } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 import { collect } from './helpers.js';
 
 const BASE = 'http://coinalyze.mock/v1';

@@ -21,12 +21,12 @@ import { CoinalyzeClient } from '../../src/clients/coinalyze/rest.js';
 import { OkxClient } from '../../src/clients/okx/rest.js';
 import { UnsupportedError } from '../../src/core/errors.js';
 import type { Exchange } from '../../src/core/types.js';
-import { createBinanceSimulator } from '../mocks/binance.js';
-import { createBybitSimulator } from '../mocks/bybit.js';
-import { createCoinalyzeSimulator } from '../mocks/coinalyze.js';
-import { mswHandlers } from '../mocks/http.js';
-import { SyntheticMarket } from '../mocks/market.js';
-import { createOkxSimulator } from '../mocks/okx.js';
+import { createBinanceSimulator } from '../../src/testing/binance.js';
+import { createBybitSimulator } from '../../src/testing/bybit.js';
+import { createCoinalyzeSimulator } from '../../src/testing/coinalyze.js';
+import { mswHandlers } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
+import { createOkxSimulator } from '../../src/testing/okx.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;

@@ -8,10 +8,10 @@ import { connect as createConnection, createServer, type Server, type Socket } f
 import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceClient } from '../../src/clients/binance/rest.js';
 import { NetworkError, NoEgressError } from '../../src/core/errors.js';
-import { createBinanceSimulator } from '../mocks/binance.js';
-import { json, type LocalServer, startLocalServer } from '../mocks/http.js';
-import { SyntheticMarket } from '../mocks/market.js';
-import { deadPort, type LocalProxy, startProxy } from '../mocks/proxy.js';
+import { createBinanceSimulator } from '../../src/testing/binance.js';
+import { json, type LocalServer, startLocalServer } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
+import { deadPort, type LocalProxy, startProxy } from '../../src/testing/proxy.js';
 
 const MIN = 60_000;
 const market = new SyntheticMarket();

@@ -5,9 +5,9 @@ import type { FetchClosed } from '../../src/clients/ws/processors.js';
 import { UnsupportedError } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { BINANCE_INSTRUMENTS, createBinanceSimulator } from '../mocks/binance.js';
-import { type LocalServer, startLocalServer } from '../mocks/http.js';
-import { type SyntheticAsset, SyntheticMarket } from '../mocks/market.js';
+import { BINANCE_INSTRUMENTS, createBinanceSimulator } from '../../src/testing/binance.js';
+import { type LocalServer, startLocalServer } from '../../src/testing/http.js';
+import { type SyntheticAsset, SyntheticMarket } from '../../src/testing/market.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -20,7 +20,7 @@ import {
   take,
   testClock,
 } from './helpers.js';
-import { BinanceWsServer } from './servers/binance.js';
+import { BinanceWsServer } from '../../src/testing/ws/binance.js';
 
 const market = new SyntheticMarket();
 const registry = new SymbolRegistry(

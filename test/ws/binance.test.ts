@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceClient } from '../../src/clients/binance/rest.js';
 import { UnknownSymbolError } from '../../src/core/errors.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { BINANCE_INSTRUMENTS, createBinanceSimulator } from '../mocks/binance.js';
-import { type LocalServer, startLocalServer } from '../mocks/http.js';
-import { SyntheticMarket } from '../mocks/market.js';
-import { startProxy } from '../mocks/proxy.js';
+import { BINANCE_INSTRUMENTS, createBinanceSimulator } from '../../src/testing/binance.js';
+import { type LocalServer, startLocalServer } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
+import { startProxy } from '../../src/testing/proxy.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -20,7 +20,7 @@ import {
   testClock,
   until,
 } from './helpers.js';
-import { BinanceWsServer } from './servers/binance.js';
+import { BinanceWsServer } from '../../src/testing/ws/binance.js';
 
 const market = new SyntheticMarket();
 const registry = new SymbolRegistry(

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { BybitStreams } from '../../src/clients/bybit/ws.js';
 import { UnknownSymbolError } from '../../src/core/errors.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { SyntheticMarket } from '../mocks/market.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -15,7 +15,7 @@ import {
   take,
   testClock,
 } from './helpers.js';
-import { BybitWsServer } from './servers/bybit.js';
+import { BybitWsServer } from '../../src/testing/ws/bybit.js';
 
 const market = new SyntheticMarket();
 const INSTRUMENTS = {

@@ -2,7 +2,7 @@ import { expect } from 'vitest';
 import { scaledClock, type WsClock } from '../../src/clients/ws/clock.js';
 import type { Candle } from '../../src/core/types.js';
 import type { InstrumentInfo } from '../../src/normalize/symbols.js';
-import type { SyntheticMarket } from '../mocks/market.js';
+import type { SyntheticMarket } from '../../src/testing/market.js';
 
 export const MINUTE = 60_000;
 /** A simulated minute lasts 200 ms of real time. */

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { OkxStreams } from '../../src/clients/okx/ws.js';
 import { UnknownSymbolError } from '../../src/core/errors.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { SyntheticMarket } from '../mocks/market.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -16,7 +16,7 @@ import {
   take,
   testClock,
 } from './helpers.js';
-import { OkxWsServer } from './servers/okx.js';
+import { OkxWsServer } from '../../src/testing/ws/okx.js';
 
 const market = new SyntheticMarket();
 const INSTRUMENTS = {

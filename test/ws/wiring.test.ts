@@ -6,13 +6,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { BybitClient } from '../../src/clients/bybit/rest.js';
 import { OkxClient } from '../../src/clients/okx/rest.js';
-import { BYBIT_INSTRUMENTS, createBybitSimulator } from '../mocks/bybit.js';
-import { startLocalServer, type VenueHandler } from '../mocks/http.js';
-import { SyntheticMarket } from '../mocks/market.js';
-import { createOkxSimulator, OKX_INSTRUMENTS } from '../mocks/okx.js';
+import { BYBIT_INSTRUMENTS, createBybitSimulator } from '../../src/testing/bybit.js';
+import { startLocalServer, type VenueHandler } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
+import { createOkxSimulator, OKX_INSTRUMENTS } from '../../src/testing/okx.js';
 import { atLeast, expectCompleteSeries, MINUTE, record, TEST_TIMING, take, testClock } from './helpers.js';
-import { BybitWsServer } from './servers/bybit.js';
-import { OkxWsServer } from './servers/okx.js';
+import { BybitWsServer } from '../../src/testing/ws/bybit.js';
+import { OkxWsServer } from '../../src/testing/ws/okx.js';
 
 const market = new SyntheticMarket();
 const SYMBOLS = ['BTC', 'ETH', 'PEPE'];

@@ -11,9 +11,9 @@ import {
   okxTakerVolume,
 } from '../../src/normalize/okx.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { mswHandlers } from './http.js';
-import { SyntheticMarket } from './market.js';
-import { createOkxSimulator } from './okx.js';
+import { mswHandlers } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
+import { createOkxSimulator } from '../../src/testing/okx.js';
 
 const BASE = 'http://okx.mock';
 const MIN = 60_000;

@@ -10,9 +10,9 @@ import {
   bybitPredictedFunding,
 } from '../../src/normalize/bybit.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { createBybitSimulator } from './bybit.js';
-import { mswHandlers } from './http.js';
-import { SyntheticMarket } from './market.js';
+import { createBybitSimulator } from '../../src/testing/bybit.js';
+import { mswHandlers } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 
 const BASE = 'http://bybit.mock';
 const MIN = 60_000;

@@ -10,7 +10,7 @@
  * `begin`/`end`; taker volume is `[ts, sellVol, buyVol]` in the `unit` asked for. Periods of 6 hours
  * and more exist UTC+8-aligned (`1D` opens at 16:00 UTC) and UTC-aligned (`1Dutc`).
  */
-import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../../src/core/intervals.js';
+import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
 

@@ -6,8 +6,8 @@
  * a connection without traffic for 30 s is dropped; `notice` before a service upgrade; candle rows of
  * nine strings with `confirm` `"0"`/`"1"`; `liquidation-orders` by `instType`.
  */
-import type { WsClock } from '../../../src/clients/ws/clock.js';
-import type { SyntheticMarket } from '../../mocks/market.js';
+import type { WsClock } from '../../clients/ws/clock.js';
+import type { SyntheticMarket } from '../market.js';
 import { LocalWsServer, type ServerConnection } from './base.js';
 
 const MINUTE = 60_000;

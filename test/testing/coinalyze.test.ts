@@ -14,10 +14,10 @@ import {
   coinalyzePredictedFunding,
 } from '../../src/normalize/coinalyze.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
-import { createBybitSimulator } from './bybit.js';
-import { createCoinalyzeSimulator } from './coinalyze.js';
-import { mswHandlers } from './http.js';
-import { SyntheticMarket } from './market.js';
+import { createBybitSimulator } from '../../src/testing/bybit.js';
+import { createCoinalyzeSimulator } from '../../src/testing/coinalyze.js';
+import { mswHandlers } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
 
 const BASE = 'http://coinalyze.mock/v1';
 const BYBIT = 'http://bybit.mock';

@@ -5,8 +5,8 @@
  * `ret_msg:"pong"` and `op:"ping"`; idle connections (no client message for 60 s) cut; klines pushed
  * as snapshots with `confirm`; tickers as a snapshot then deltas; `allLiquidation` batches.
  */
-import type { WsClock } from '../../../src/clients/ws/clock.js';
-import type { SyntheticMarket } from '../../mocks/market.js';
+import type { WsClock } from '../../clients/ws/clock.js';
+import type { SyntheticMarket } from '../market.js';
 import { LocalWsServer, type ServerConnection } from './base.js';
 import type { ServerInstrument } from './binance.js';
 

@@ -6,8 +6,8 @@
  * and a final `x:true` frame, written with the `", "` separators inside `k` that the recorded frames
  * show; markPrice with the undocumented `ap`/`st`; forceOrder with `ps`/`st`.
  */
-import type { WsClock } from '../../../src/clients/ws/clock.js';
-import type { SyntheticMarket } from '../../mocks/market.js';
+import type { WsClock } from '../../clients/ws/clock.js';
+import type { SyntheticMarket } from '../market.js';
 import { LocalWsServer, type ServerConnection } from './base.js';
 
 const MINUTE = 60_000;

@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { WsClock } from '../../../src/clients/ws/clock.js';
+import type { WsClock } from '../../clients/ws/clock.js';
 
 /** One client connection as the server sees it. */
 export class ServerConnection {

@@ -9,7 +9,7 @@
  * instrument list is longer than its default page of 500; 600 requests per 5 s per client, and a
  * breach answers HTTP 403 for the next 10 minutes.
  */
-import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../../src/core/intervals.js';
+import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
 

@@ -9,7 +9,7 @@
  * numbers: funding in **percent**, long/short shares in percent, open interest and liquidations in
  * base-asset units of `base_asset` (bundles for `1000PEPE`) unless `convert_to_usd=true`.
  */
-import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../../src/core/intervals.js';
+import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
 
