@@ -7,6 +7,8 @@ const entry = {
   'derive/index': 'src/derive/index.ts',
   'storage/index': 'src/storage/index.ts',
   'pipeline/index': 'src/pipeline/index.ts',
+  // perpdata/testing: msw and ws are optional peers (external), no other entry imports it.
+  'testing/index': 'src/testing/index.ts',
 };
 
 // p-retry (and its dependency is-network-error) ship as ESM only. Node 20 cannot `require()` ESM

@@ -47,6 +47,7 @@ export const BINANCE_INSTRUMENTS: Record<string, { symbol: string; baseAsset: st
     '1000SHIBUSDT': { symbol: 'SHIB', baseAsset: '1000SHIB', multiplier: 1000 },
   };
 
+/** Options of the Binance simulator. */
 export interface BinanceSimOptions {
   /** The simulator's clock. @default Date.now */
   now?: () => number;
@@ -75,6 +76,7 @@ function fmt(n: number): string {
 
 const err = (status: number, code: number, msg: string): Response => json({ code, msg }, { status });
 
+/** What the Binance simulator counted. */
 export interface BinanceSimStats {
   requests: number;
   weight: number;

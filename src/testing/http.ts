@@ -21,12 +21,35 @@ export function json(
   });
 }
 
+const RESETS = new WeakSet<Response>();
+
+/**
+ * A response that answers nothing: `startLocalServer` destroys the socket instead (a connection
+ * reset), and `mswHandlers` turns it into a network error.
+ */
+export function connectionReset(): Response {
+  const response = new Response(null, { status: 599 });
+  RESETS.add(response);
+  return response;
+}
+
+/** Whether `response` came from `connectionReset()`. */
+export function isConnectionReset(response: Response): boolean {
+  return RESETS.has(response);
+}
+
 /** MSW handlers that route every request under `baseUrl` to `handler` (client id `'direct'`). */
 export function mswHandlers(baseUrl: string, handler: VenueHandler): HttpHandler[] {
   const root = baseUrl.replace(/\/$/, '');
-  return [http.all(`${root}/*`, ({ request }) => handler(request, 'direct'))];
+  return [
+    http.all(`${root}/*`, async ({ request }) => {
+      const response = await handler(request, 'direct');
+      return isConnectionReset(response) ? Response.error() : response;
+    }),
+  ];
 }
 
+/** A venue handler served on a real local socket (see `startLocalServer`). */
 export interface LocalServer {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -53,6 +76,10 @@ export async function startLocalServer(
           new Request(url, { method: req.method ?? 'GET', headers }),
           req.socket.remoteAddress ?? '',
         );
+        if (isConnectionReset(response)) {
+          req.socket.destroy();
+          return;
+        }
         const body = Buffer.from(await response.arrayBuffer());
         const out: Record<string, string> = { 'content-length': String(body.length) };
         response.headers.forEach((value, key) => {

@@ -21,11 +21,13 @@ export interface SyntheticHole {
   to: number;
 }
 
+/** Options of `SyntheticMarket`: the listed assets and the venue-side holes. */
 export interface MarketOptions {
   assets?: SyntheticAsset[];
   holes?: SyntheticHole[];
 }
 
+/** One candle of the synthetic market, in canonical units. */
 export interface SyntheticCandle {
   ts: number;
   open: number;
@@ -58,6 +60,7 @@ function round(value: number, decimals: number): number {
   return Math.round(value * f) / f;
 }
 
+/** The assets of a default market: BTC, ETH and two 1000-multiplier coins (PEPE, SHIB). */
 export const DEFAULT_ASSETS: SyntheticAsset[] = [
   { symbol: 'BTC', basePrice: 60_000, listedAt: Date.UTC(2019, 8, 8) },
   { symbol: 'ETH', basePrice: 3_000, listedAt: Date.UTC(2019, 10, 27) },

@@ -7,6 +7,7 @@
 import type { AddressInfo } from 'node:net';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
+/** A running local CONNECT proxy. */
 export interface LocalProxy {
   /** `http://127.0.0.1:<port>` (with credentials when the proxy requires them). */
   url: string;
@@ -16,6 +17,7 @@ export interface LocalProxy {
   close(): Promise<void>;
 }
 
+/** Starts a CONNECT proxy on 127.0.0.1 (optionally with Basic auth, optionally binding its egress to `localAddress`). */
 export async function startProxy(
   options: { localAddress?: string; auth?: { user: string; pass: string } } = {},
 ): Promise<LocalProxy> {

@@ -38,6 +38,7 @@ describe('perpdata/derive surface', () => {
       expect(text, file).not.toMatch(
         /Date\.now|new Date\(\)|process\.|Math\.random|performance\.now|import\(/,
       );
+      expect(text, `${file} must not load perpdata/testing`).not.toMatch(/testing\/|from '(msw|ws)'/);
     }
   });
 

@@ -47,7 +47,7 @@ describe('perpdata/storage surface', () => {
     expectTypeOf<import('@electric-sql/pglite').PGlite>().toMatchTypeOf<storage.PGliteLike>();
   });
 
-  test('behavior: importing perpdata/storage loads neither pg, pg-copy-streams nor PGlite', async () => {
+  test('behavior: importing perpdata/storage loads neither pg, pg-copy-streams, PGlite nor perpdata/testing (msw, ws)', async () => {
     // A fresh Node process imports the entry point, then lists the packages in the CommonJS cache (where
     // pg and pg-copy-streams land however they are imported) and the ESM module URLs it can see.
     const script = (extra: string) => `
@@ -55,7 +55,7 @@ describe('perpdata/storage surface', () => {
       ${extra}
       await import('./src/storage/index.ts');
       const require = createRequire(import.meta.url);
-      const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|pg-copy-streams|@electric-sql)[\\\\/]/.test(k));
+      const loaded = Object.keys(require.cache).filter((k) => /node_modules[\\\\/](pg|pg-copy-streams|@electric-sql|msw|ws)[\\\\/]/.test(k));
       console.log(JSON.stringify(loaded.map((k) => k.replace(/.*node_modules[\\\\/]/, '').split(/[\\\\/]/)[0])));
     `;
     const run = async (extra: string) => {
@@ -69,5 +69,7 @@ describe('perpdata/storage surface', () => {
     expect(await run('')).toEqual([]);
     // Control: the same probe does see pg when something imports it.
     expect(await run(`await import('pg');`)).toContain('pg');
+    // And sees perpdata/testing's peers when the simulators are loaded.
+    expect(await run(`await import('./src/testing/index.ts');`)).toContain('ws');
   }, 30_000);
 });
