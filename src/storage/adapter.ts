@@ -39,6 +39,45 @@ export interface WriteResult {
   readonly written: number;
 }
 
+/** What the coverage ledger says about a stretch of one series: rows are stored there, or the venue has none. */
+export type CoverageState = 'stored' | 'empty';
+
+/** The ledger states, for validation and docs. */
+export const COVERAGE_STATES = ['stored', 'empty'] as const satisfies readonly CoverageState[];
+
+/**
+ * One ledger mark: over `[from, to)` of one series the data is stored (`'stored'`), or the venue has
+ * none (`'empty'`, with a `reason`). A mark replaces what the ledger said over its range.
+ */
+export interface CoverageMark {
+  /** The series, with the fields its kind uses (as for `latest()`). */
+  readonly key: SeriesKey;
+  /** Epoch ms, inclusive. */
+  readonly from: number;
+  /** Epoch ms, exclusive; greater than `from`. */
+  readonly to: number;
+  readonly state: CoverageState;
+  /** Why the venue has no data, for `empty` (e.g. 'before listing', 'no data from venue'). */
+  readonly reason?: string | undefined;
+}
+
+/** One interval of a series' ledger as `coverage()` returns it. */
+export interface CoverageInterval {
+  /** Epoch ms, inclusive. */
+  readonly from: number;
+  /** Epoch ms, exclusive. */
+  readonly to: number;
+  readonly state: CoverageState;
+  /** Present on `empty` intervals that were marked with a reason. */
+  readonly reason?: string;
+}
+
+/** Options of one `write()`. */
+export interface WriteOptions {
+  /** Ledger marks committed in the same transaction as the rows. Marks of the write's kind. */
+  readonly coverage?: readonly CoverageMark[] | undefined;
+}
+
 /**
  * What happens when a written row's key (series key + `ts`) is stored already.
  * `'update'`: the new values replace the stored ones (rows with identical values are left alone and not
@@ -51,20 +90,33 @@ export const CONFLICT_POLICIES = ['update', 'ignore'] as const satisfies readonl
 
 /**
  * Where perpdata keeps records, job status and errors. Writes are idempotent upserts keyed on the series
- * key plus `ts`; reads stream ascending pages of one series over `[from, to)`.
+ * key plus `ts`; reads stream ascending pages of one series over `[from, to)`. A coverage ledger says, per
+ * series, which `[from, to)` intervals are stored and where the venue has no data; its marks commit with
+ * the rows they cover.
  * @example
  * const storage: StorageAdapter = new MemoryStorage();
  * await storage.migrate();
- * await storage.write('candles', candles);
- * const newest = await storage.latest('candles', { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' });
+ * const key = { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' } as const;
+ * await storage.write('candles', candles, { coverage: [{ key, from, to, state: 'stored' }] });
+ * const newest = await storage.latest('candles', key);
+ * const ledger = await storage.coverage('candles', key); // [{ from, to, state: 'stored' }]
  */
 export interface StorageAdapter {
   /** Creates or upgrades the schema; idempotent and versioned, safe to call on every start. */
   migrate(): Promise<void>;
-  /** Stores rows of one kind atomically (all or none); idempotent upsert. */
-  write<K extends DataKind>(kind: K, rows: RecordOf<K>[]): Promise<WriteResult>;
+  /**
+   * Stores rows of one kind atomically (all or none); idempotent upsert. `options.coverage` marks ledger
+   * intervals in the same transaction: rows and marks commit together or not at all. `write(kind, [],
+   * { coverage })` records marks alone.
+   */
+  write<K extends DataKind>(kind: K, rows: RecordOf<K>[], options?: WriteOptions): Promise<WriteResult>;
   /** Newest stored `ts` of one series, or `null` when the series is empty. */
   latest(kind: DataKind, key: SeriesKey): Promise<number | null>;
+  /**
+   * The ledger of one series over `[from, to)` (default everything): ascending, disjoint intervals clipped
+   * to the range, adjacent intervals with equal state and reason merged. Stretches never marked are absent.
+   */
+  coverage(kind: DataKind, key: SeriesKey, from?: number, to?: number): Promise<CoverageInterval[]>;
   /** Rows of one series with `from <= ts < to`, ascending, in pages. */
   read<K extends DataKind>(kind: K, key: SeriesKey, from: number, to: number): AsyncIterable<RecordOf<K>[]>;
   /** Records the current status of a job (per series when `series` is given). */

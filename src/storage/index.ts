@@ -1,6 +1,10 @@
 export {
   CONFLICT_POLICIES,
+  COVERAGE_STATES,
   type ConflictPolicy,
+  type CoverageInterval,
+  type CoverageMark,
+  type CoverageState,
   type ErrorEntry,
   type ErrorQuery,
   JOB_STATUSES,
@@ -10,6 +14,7 @@ export {
   type StorageAdapter,
   type StoredError,
   type StoredStatus,
+  type WriteOptions,
   type WriteResult,
 } from './adapter.js';
 export { MemoryStorage, type MemoryStorageOptions } from './memory.js';

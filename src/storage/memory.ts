@@ -2,6 +2,7 @@ import { StorageError } from '../core/errors.js';
 import type { DataKind, RecordOf, SeriesKey } from '../core/types.js';
 import type {
   ConflictPolicy,
+  CoverageInterval,
   ErrorEntry,
   ErrorQuery,
   StatusEntry,
@@ -9,8 +10,10 @@ import type {
   StorageAdapter,
   StoredError,
   StoredStatus,
+  WriteOptions,
   WriteResult,
 } from './adapter.js';
+import { applyMarks, clipLedger, validateCoverageRange, validateWriteOptions } from './coverage.js';
 import { cleanError, cleanStatus } from './log.js';
 import { keyFields } from './records.js';
 import {
@@ -66,6 +69,8 @@ export class MemoryStorage implements StorageAdapter, StatusReader {
   readonly #onConflict: ConflictPolicy;
   readonly #pageSize: number;
   readonly #series = new Map<string, Series>();
+  /** Coverage ledger per series (`kind` NUL key values), ascending and disjoint. */
+  readonly #ledger = new Map<string, CoverageInterval[]>();
   readonly #status = new Map<string, StoredStatus>();
   readonly #errors: StoredError[] = [];
   #closed = false;
@@ -86,10 +91,18 @@ export class MemoryStorage implements StorageAdapter, StatusReader {
     this.#open('migrate()');
   }
 
-  /** Stores rows atomically; validation happens before anything is stored. */
-  async write<K extends DataKind>(kind: K, rows: RecordOf<K>[]): Promise<WriteResult> {
+  /**
+   * Stores rows and ledger marks atomically: rows and marks are validated before anything is stored, then
+   * both are applied without yielding.
+   */
+  async write<K extends DataKind>(
+    kind: K,
+    rows: RecordOf<K>[],
+    options?: WriteOptions,
+  ): Promise<WriteResult> {
     this.#open(`write('${kind}')`);
     validateRows(kind, rows);
+    const marks = validateWriteOptions(kind, options);
     const spec = specOf(kind);
     const batch = prepareBatch(kind, rows as readonly object[], this.#onConflict);
     const prefix = `${kind}\u0000`;
@@ -118,7 +131,20 @@ export class MemoryStorage implements StorageAdapter, StatusReader {
         written++;
       }
     }
+    for (const series of marks) {
+      const id = prefix + series.id;
+      this.#ledger.set(id, applyMarks(this.#ledger.get(id) ?? [], series.marks));
+    }
     return { written };
+  }
+
+  /** The ledger of one series over `[from, to)`, clipped to the range. */
+  async coverage(kind: DataKind, key: SeriesKey, from?: number, to?: number): Promise<CoverageInterval[]> {
+    this.#open(`coverage('${kind}')`);
+    const [lo, hi] = validateCoverageRange(kind, from, to);
+    const normal = normalizeSeriesKey(kind, key, 'coverage') as unknown as Record<string, unknown>;
+    const values = keyFields(specOf(kind)).map((f) => normal[f === 'name' ? 'kind' : f] as string);
+    return clipLedger(this.#ledger.get(`${kind}\u0000${values.join('\u0000')}`) ?? [], lo, hi);
   }
 
   #find(kind: DataKind, key: SeriesKey, op: string): Series | undefined {
@@ -218,6 +244,7 @@ export class MemoryStorage implements StorageAdapter, StatusReader {
   async close(): Promise<void> {
     this.#closed = true;
     this.#series.clear();
+    this.#ledger.clear();
     this.#status.clear();
     this.#errors.length = 0;
   }

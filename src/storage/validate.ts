@@ -33,7 +33,8 @@ export function specOf(kind: DataKind): KindSpec {
   return spec;
 }
 
-function show(value: unknown): string {
+/** A short description of a value for messages. */
+export function show(value: unknown): string {
   if (value === undefined) return 'missing';
   if (typeof value === 'number') return String(value);
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
@@ -153,21 +154,40 @@ export function normalizeSeriesKey(kind: DataKind, key: SeriesKey, op = 'read'):
   if (typeof key !== 'object' || key === null) {
     throw new InvalidArgumentError(`${op}('${kind}'): series key must be an object`);
   }
+  const problem = seriesKeyProblem(spec, key);
+  if (problem) {
+    throw new InvalidArgumentError(`${op}('${kind}'): series key ${problem[0]} ${problem[1]}`, {
+      meta: { Kind: kind, Field: problem[0] },
+    });
+  }
   const raw = key as unknown as Record<string, unknown>;
   const out: Record<string, unknown> = {};
+  for (const field of keyFields(spec)) {
+    const from = field === 'name' ? 'kind' : field;
+    out[from] = raw[from];
+  }
+  return out as unknown as NormalizedSeriesKey;
+}
+
+/**
+ * Why a series key (an object) is invalid for `spec`, as `[SeriesKey field, 'is …; expected …']`, or
+ * `undefined` when it is valid.
+ */
+export function seriesKeyProblem(spec: KindSpec, key: object): [string, string] | undefined {
+  const raw = key as Record<string, unknown>;
   for (const field of keyFields(spec)) {
     // SeriesKey.kind carries the ratio kind or the indicator name.
     const from = field === 'name' ? 'kind' : field;
     const problem = keyProblem(field, raw[from], spec);
-    if (problem) {
-      throw new InvalidArgumentError(
-        `${op}('${kind}'): series key ${from} is ${show(raw[from])}; ${problem}`,
-        { meta: { Kind: kind, Field: from } },
-      );
-    }
-    out[from] = raw[from];
+    if (problem) return [from, `is ${show(raw[from])}; ${problem}`];
   }
-  return out as unknown as NormalizedSeriesKey;
+  return undefined;
+}
+
+/** Key values of a valid series key in key order (`source, exchange, symbol, [interval], [kind|name]`). */
+export function seriesKeyValues(spec: KindSpec, key: object): string[] {
+  const raw = key as Record<string, unknown>;
+  return keyFields(spec).map((f) => raw[f === 'name' ? 'kind' : f] as string);
 }
 
 /** Validates a half-open range `[from, to)`. */

@@ -5,7 +5,7 @@
 import { describe, expect, test } from 'vitest';
 import { InvalidArgumentError, StorageError } from '../../src/core/errors.js';
 import { type Candle, DATA_KINDS, type DataKind, type SeriesKey } from '../../src/core/types.js';
-import type { ConflictPolicy, StatusReader, StorageAdapter } from '../../src/storage/index.js';
+import type { ConflictPolicy, CoverageMark, StatusReader, StorageAdapter } from '../../src/storage/index.js';
 import { BTC_1M, candles, collect, MINUTE, SAMPLES, T0 } from './fixtures.js';
 
 /** A storage under test plus its status reader. */
@@ -357,6 +357,288 @@ export function storageContract(name: string, open: OpenStorage): void {
       );
     });
 
+    const m = (from: number, to: number, over: Partial<CoverageMark> = {}): CoverageMark => ({
+      key: BTC_1M,
+      from: T0 + from * MINUTE,
+      to: T0 + to * MINUTE,
+      state: 'stored',
+      ...over,
+    });
+    /** A ledger as `[from, to, state, reason?]` in minutes from T0, for short expectations. */
+    const ledger = async (
+      storage: TestStorage,
+      key: SeriesKey = BTC_1M,
+      kind: DataKind = 'candles',
+      from?: number,
+      to?: number,
+    ) =>
+      (await storage.coverage(kind, key, from, to)).map((iv) => {
+        const out: unknown[] = [(iv.from - T0) / MINUTE, (iv.to - T0) / MINUTE, iv.state];
+        if ('reason' in iv) out.push(iv.reason);
+        return out;
+      });
+
+    test('default: coverage() of a series never marked is empty', async () => {
+      const storage = await open();
+      expect(await storage.coverage('candles', BTC_1M)).toEqual([]);
+      await storage.write('candles', candles(10));
+      expect(await storage.coverage('candles', BTC_1M)).toEqual([]);
+    });
+
+    test('behavior: marks commit with the rows; consecutive pages merge into one interval', async () => {
+      const storage = await open();
+      for (let page = 0; page < 5; page++) {
+        const rows = candles(100, page * 100);
+        expect(await storage.write('candles', rows, { coverage: [m(page * 100, page * 100 + 100)] })).toEqual(
+          {
+            written: 100,
+          },
+        );
+      }
+      expect(await storage.coverage('candles', BTC_1M)).toEqual([
+        { from: T0, to: T0 + 500 * MINUTE, state: 'stored' },
+      ]);
+      expect(await storage.latest('candles', BTC_1M)).toBe(T0 + 499 * MINUTE);
+    });
+
+    test('behavior: a mark overwrites what the ledger said over its range (last write wins)', async () => {
+      const storage = await open();
+      await storage.write('candles', [], { coverage: [m(0, 100)] });
+      await storage.write('candles', [], { coverage: [m(40, 60, { state: 'empty', reason: 'outage' })] });
+      expect(await ledger(storage)).toEqual([
+        [0, 40, 'stored'],
+        [40, 60, 'empty', 'outage'],
+        [60, 100, 'stored'],
+      ]);
+      await storage.write('candles', [], { coverage: [m(30, 70)] });
+      expect(await ledger(storage)).toEqual([[0, 100, 'stored']]);
+      // An empty mark over a larger range swallows what was stored there, and is itself overwritten.
+      await storage.write('candles', [], { coverage: [m(-10, 200, { state: 'empty', reason: 'delisted' })] });
+      expect(await ledger(storage)).toEqual([[-10, 200, 'empty', 'delisted']]);
+      await storage.write('candles', [], { coverage: [m(-10, 0), m(190, 200)] });
+      expect(await ledger(storage)).toEqual([
+        [-10, 0, 'stored'],
+        [0, 190, 'empty', 'delisted'],
+        [190, 200, 'stored'],
+      ]);
+    });
+
+    test('behavior: the marks of one write apply in order; equal neighbours merge, different reasons do not', async () => {
+      const storage = await open();
+      await storage.write('candles', [], {
+        coverage: [
+          m(0, 10, { state: 'empty', reason: 'before listing' }),
+          m(10, 20, { state: 'empty', reason: 'before listing' }),
+          m(20, 30, { state: 'empty', reason: 'no data from venue' }),
+          m(30, 40, { state: 'empty' }),
+          m(40, 50),
+          m(45, 60),
+          m(55, 58, { state: 'empty', reason: 'gap' }),
+          m(55, 58),
+        ],
+      });
+      expect(await ledger(storage)).toEqual([
+        [0, 20, 'empty', 'before listing'],
+        [20, 30, 'empty', 'no data from venue'],
+        [30, 40, 'empty'],
+        [40, 60, 'stored'],
+      ]);
+    });
+
+    test('behavior: holes stay holes; coverage(from, to) clips to the range and [t, t) is empty', async () => {
+      const storage = await open();
+      await storage.write('candles', candles(10), { coverage: [m(0, 10)] });
+      await storage.write('candles', candles(10, 20), { coverage: [m(20, 30)] });
+      await storage.write('candles', [], { coverage: [m(40, 50, { state: 'empty', reason: 'outage' })] });
+      expect(await ledger(storage)).toEqual([
+        [0, 10, 'stored'],
+        [20, 30, 'stored'],
+        [40, 50, 'empty', 'outage'],
+      ]);
+      expect(await ledger(storage, BTC_1M, 'candles', T0 + 5 * MINUTE, T0 + 25 * MINUTE)).toEqual([
+        [5, 10, 'stored'],
+        [20, 25, 'stored'],
+      ]);
+      expect(await ledger(storage, BTC_1M, 'candles', T0 + 10 * MINUTE, T0 + 20 * MINUTE)).toEqual([]);
+      expect(await ledger(storage, BTC_1M, 'candles', T0 + 45 * MINUTE)).toEqual([
+        [45, 50, 'empty', 'outage'],
+      ]);
+      expect(await ledger(storage, BTC_1M, 'candles', undefined, T0 + MINUTE)).toEqual([[0, 1, 'stored']]);
+      expect(await storage.coverage('candles', BTC_1M, T0 + 5 * MINUTE, T0 + 5 * MINUTE)).toEqual([]);
+      expect(
+        await storage.coverage('candles', BTC_1M, Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY),
+      ).toHaveLength(3);
+      // Filling the hole joins its neighbours.
+      await storage.write('candles', candles(10, 10), { coverage: [m(10, 20)] });
+      expect(await ledger(storage)).toEqual([
+        [0, 30, 'stored'],
+        [40, 50, 'empty', 'outage'],
+      ]);
+    });
+
+    test('behavior: a marks-only write records the marks and no rows', async () => {
+      const storage = await open();
+      expect(
+        await storage.write('candles', [], {
+          coverage: [m(0, 60, { state: 'empty', reason: 'before listing' })],
+        }),
+      ).toEqual({ written: 0 });
+      expect(await storage.latest('candles', BTC_1M)).toBeNull();
+      expect(await ledger(storage)).toEqual([[0, 60, 'empty', 'before listing']]);
+      expect(await storage.write('candles', [], { coverage: [] })).toEqual({ written: 0 });
+      expect(await storage.write('candles', candles(2), {})).toEqual({ written: 2 });
+      expect(await ledger(storage)).toEqual([[0, 60, 'empty', 'before listing']]);
+    });
+
+    test('behavior: the ledger is kept per kind and per series key field', async () => {
+      const storage = await open();
+      const eth = { ...BTC_1M, symbol: 'ETH' };
+      const fiveMin = { ...BTC_1M, interval: '5m' as const };
+      const funding = { source: 'binance', exchange: 'binance', symbol: 'BTC' } as const;
+      const ratio = { ...BTC_1M, interval: '5m' as const, kind: 'topAccount' };
+      const rsi = { ...BTC_1M, kind: 'rsi14' };
+      await storage.write('candles', [], {
+        coverage: [m(0, 10), m(0, 20, { key: eth }), m(0, 30, { key: fiveMin })],
+      });
+      await storage.write('funding', [], { coverage: [m(0, 40, { key: funding })] });
+      await storage.write('longShortRatio', [], { coverage: [m(0, 50, { key: ratio })] });
+      await storage.write('indicators', [], { coverage: [m(0, 60, { key: rsi })] });
+      expect(await ledger(storage)).toEqual([[0, 10, 'stored']]);
+      expect(await ledger(storage, eth)).toEqual([[0, 20, 'stored']]);
+      expect(await ledger(storage, fiveMin)).toEqual([[0, 30, 'stored']]);
+      expect(await ledger(storage, funding, 'funding')).toEqual([[0, 40, 'stored']]);
+      // Fields a kind does not key on are ignored, as for latest().
+      expect(await ledger(storage, BTC_1M, 'funding')).toEqual([[0, 40, 'stored']]);
+      expect(await ledger(storage, funding, 'predictedFunding')).toEqual([]);
+      expect(await ledger(storage, ratio, 'longShortRatio')).toEqual([[0, 50, 'stored']]);
+      expect(await ledger(storage, { ...ratio, kind: 'global' }, 'longShortRatio')).toEqual([]);
+      expect(await ledger(storage, rsi, 'indicators')).toEqual([[0, 60, 'stored']]);
+      expect(await ledger(storage, { ...rsi, kind: 'rsi7' }, 'indicators')).toEqual([]);
+      expect(await ledger(storage, { ...BTC_1M, source: 'coinalyze' })).toEqual([]);
+    });
+
+    test('behavior: a refused row leaves no mark, and a refused mark leaves no row (all or nothing)', async () => {
+      const storage = await open();
+      const rows = candles(5);
+      const bad = rows.map((r, i) => (i === 3 ? { ...r, close: Number.NaN } : r));
+      await expect(storage.write('candles', bad, { coverage: [m(0, 5)] })).rejects.toThrow(
+        /row 3 close is NaN/,
+      );
+      expect(await storage.coverage('candles', BTC_1M)).toEqual([]);
+      await expect(storage.write('candles', rows, { coverage: [m(0, 5), m(5, 4)] })).rejects.toThrow(
+        InvalidArgumentError,
+      );
+      expect(await storage.latest('candles', BTC_1M)).toBeNull();
+      expect(await storage.coverage('candles', BTC_1M)).toEqual([]);
+      expect(await storage.write('candles', rows, { coverage: [m(0, 5)] })).toEqual({ written: 5 });
+      expect(await ledger(storage)).toEqual([[0, 5, 'stored']]);
+    });
+
+    test('behavior: concurrent writes of adjacent pages of one series leave one merged interval', async () => {
+      const storage = await open();
+      await Promise.all(
+        Array.from({ length: 8 }, (_, page) =>
+          storage.write('candles', candles(50, page * 50), { coverage: [m(page * 50, page * 50 + 50)] }),
+        ),
+      );
+      expect(await ledger(storage)).toEqual([[0, 400, 'stored']]);
+      expect((await collect(storage.read('candles', BTC_1M, T0, END))).rows).toHaveLength(400);
+    });
+
+    const badMarks: [string, unknown, RegExp][] = [
+      ['options not an object', 5, /write\('candles'\): options must be an object, got 5/],
+      ['unknown option', { coverge: [] }, /unknown option "coverge"/],
+      ['coverage not an array', { coverage: {} }, /options.coverage must be an array of marks, got object/],
+      ['mark not an object', { coverage: [null] }, /coverage\[0\] must be an object, got null/],
+      [
+        'unknown mark field',
+        { coverage: [{ ...m(0, 1), until: 5 }] },
+        /coverage\[0\]: unknown option "until"/,
+      ],
+      [
+        'missing key',
+        { coverage: [{ ...m(0, 1), key: undefined }] },
+        /coverage\[0\].key is missing; expected a series key/,
+      ],
+      [
+        'key missing a field of the kind',
+        { coverage: [m(0, 1, { key: { source: 'binance', exchange: 'binance', symbol: 'BTC' } })] },
+        /coverage\[0\].key.interval is missing; expected a canonical interval/,
+      ],
+      [
+        'unknown source',
+        { coverage: [m(0, 1, { key: { ...BTC_1M, source: 'kraken' as never } })] },
+        /coverage\[0\].key.source is "kraken"/,
+      ],
+      [
+        'from not an integer',
+        { coverage: [m(0, 1), { ...m(0, 1), from: T0 + 0.5 }] },
+        /coverage\[1\].from is .*; expected integer epoch milliseconds/,
+      ],
+      ['from NaN', { coverage: [{ ...m(0, 1), from: Number.NaN }] }, /coverage\[0\].from is NaN/],
+      ['to missing', { coverage: [{ ...m(0, 1), to: undefined }] }, /coverage\[0\].to is missing/],
+      [
+        'to after 2100',
+        { coverage: [{ ...m(0, 1), to: Date.UTC(2100, 0, 2) }] },
+        /coverage\[0\].to is .*between 1970 and 2100/,
+      ],
+      ['negative from', { coverage: [{ ...m(0, 1), from: -1 }] }, /coverage\[0\].from is -1/],
+      [
+        'from equal to to',
+        { coverage: [m(5, 5)] },
+        /coverage\[0\] is empty: from \(\d+\) must be before to \(\d+\)/,
+      ],
+      ['from after to', { coverage: [m(6, 5)] }, /coverage\[0\] is inverted/],
+      [
+        'unknown state',
+        { coverage: [m(0, 1, { state: 'full' as never })] },
+        /coverage\[0\].state is "full"; expected 'stored' or 'empty'/,
+      ],
+      [
+        'reason on a stored mark',
+        { coverage: [m(0, 1, { reason: 'x' })] },
+        /coverage\[0\].reason is "x"; a reason applies only to 'empty' marks/,
+      ],
+      [
+        'empty reason',
+        { coverage: [m(0, 1, { state: 'empty', reason: '' })] },
+        /coverage\[0\].reason is ""; expected a non-empty string/,
+      ],
+      [
+        'reason too long',
+        { coverage: [m(0, 1, { state: 'empty', reason: 'x'.repeat(201) })] },
+        /at most 200 characters/,
+      ],
+      [
+        'NUL in reason',
+        { coverage: [m(0, 1, { state: 'empty', reason: 'a\u0000b' })] },
+        /reason must not contain NUL/,
+      ],
+    ];
+    test.each(badMarks)(
+      'error: write() options with %s are refused, nothing written',
+      async (_, options, message) => {
+        const storage = await open();
+        const error = await storage.write('candles', candles(2), options as never).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidArgumentError);
+        expect((error as Error).message).toMatch(message);
+        expect(await storage.latest('candles', BTC_1M)).toBeNull();
+        expect(await storage.coverage('candles', BTC_1M)).toEqual([]);
+      },
+    );
+
+    test('error: coverage() refuses a bad key or range', async () => {
+      const storage = await open();
+      await expect(storage.coverage('candles', { ...BTC_1M, interval: undefined })).rejects.toThrow(
+        /coverage\('candles'\): series key interval is missing/,
+      );
+      await expect(storage.coverage('candles', BTC_1M, T0 + 1, T0)).rejects.toThrow(
+        /coverage\('candles'\): from \(\d+\) is after to/,
+      );
+      await expect(storage.coverage('candles', BTC_1M, Number.NaN)).rejects.toThrow(/from is NaN/);
+      await expect(storage.coverage('trades' as DataKind, BTC_1M)).rejects.toThrow(/Unknown data kind/);
+    });
+
     test('error: calls after close() throw a StorageError', async () => {
       const storage = await open();
       await storage.close();
@@ -365,6 +647,7 @@ export function storageContract(name: string, open: OpenStorage): void {
       await expect(storage.latest('candles', BTC_1M)).rejects.toThrow(/closed/);
       expect(() => storage.read('candles', BTC_1M, T0, END)).toThrow(StorageError);
       await expect(storage.logStatus({ job: 'x', status: 'done' })).rejects.toThrow(StorageError);
+      await expect(storage.coverage('candles', BTC_1M)).rejects.toThrow(StorageError);
     });
   });
 }

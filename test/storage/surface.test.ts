@@ -3,7 +3,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, expectTypeOf, test } from 'vitest';
 import type { DataKind, RecordOf, SeriesKey } from '../../src/core/types.js';
-import type { ErrorEntry, StatusEntry, StorageAdapter, WriteResult } from '../../src/storage/index.js';
+import type {
+  CoverageInterval,
+  CoverageMark,
+  ErrorEntry,
+  StatusEntry,
+  StorageAdapter,
+  WriteOptions,
+  WriteResult,
+} from '../../src/storage/index.js';
 import * as storage from '../../src/storage/index.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -12,6 +20,7 @@ describe('perpdata/storage surface', () => {
   test('default: the runtime exports of perpdata/storage', () => {
     expect(Object.keys(storage).sort()).toEqual([
       'CONFLICT_POLICIES',
+      'COVERAGE_STATES',
       'DEFAULT_CHUNK_INTERVALS',
       'JOB_STATUSES',
       'MemoryStorage',
@@ -20,17 +29,23 @@ describe('perpdata/storage surface', () => {
     ]);
   });
 
-  test('default: StorageAdapter has exactly the methods of design.md, with their types', () => {
+  test('default: StorageAdapter has exactly the methods of design.md plus the ledger, with their types', () => {
     expectTypeOf<keyof StorageAdapter>().toEqualTypeOf<
-      'migrate' | 'write' | 'latest' | 'read' | 'logStatus' | 'logError' | 'close'
+      'migrate' | 'write' | 'latest' | 'coverage' | 'read' | 'logStatus' | 'logError' | 'close'
     >();
     expectTypeOf<StorageAdapter['migrate']>().toEqualTypeOf<() => Promise<void>>();
     expectTypeOf<StorageAdapter['latest']>().toEqualTypeOf<
       (kind: DataKind, key: SeriesKey) => Promise<number | null>
     >();
     expectTypeOf<StorageAdapter['write']>().toEqualTypeOf<
-      <K extends DataKind>(kind: K, rows: RecordOf<K>[]) => Promise<WriteResult>
+      <K extends DataKind>(kind: K, rows: RecordOf<K>[], options?: WriteOptions) => Promise<WriteResult>
     >();
+    expectTypeOf<StorageAdapter['coverage']>().toEqualTypeOf<
+      (kind: DataKind, key: SeriesKey, from?: number, to?: number) => Promise<CoverageInterval[]>
+    >();
+    expectTypeOf<keyof CoverageMark>().toEqualTypeOf<'key' | 'from' | 'to' | 'state' | 'reason'>();
+    expectTypeOf<CoverageInterval['state']>().toEqualTypeOf<'stored' | 'empty'>();
+    expectTypeOf<keyof WriteOptions>().toEqualTypeOf<'coverage'>();
     expectTypeOf<StorageAdapter['read']>().toEqualTypeOf<
       <K extends DataKind>(kind: K, key: SeriesKey, from: number, to: number) => AsyncIterable<RecordOf<K>[]>
     >();
