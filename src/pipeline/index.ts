@@ -1,1 +1,14 @@
-export {};
+/**
+ * `perpdata/pipeline`: `Sync`, which keeps a symbol list's history of every kind, across venues, in a
+ * `StorageAdapter`, resumable from the storage's coverage ledger.
+ */
+export { Sync } from './sync.js';
+export type {
+  BackfillReport,
+  DeriveOptions,
+  SeriesOutcome,
+  SeriesRef,
+  SeriesReport,
+  SyncEvents,
+  SyncOptions,
+} from './types.js';

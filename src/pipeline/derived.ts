@@ -1,0 +1,392 @@
+/**
+ * Derived series of a backfill, computed from what storage holds once their inputs are stored: RSI per
+ * candle series, the MT token per venue (and its RSI), 5m -> 1m expansion, Binance taker volume
+ * distributed over 1m candles. Each is resumable through its own ledger entries: it is recomputed
+ * from the first stored input (RSI and the MT depend on all of history) but only rows from the first
+ * changed input, or from where its own ledger stops, are written.
+ */
+import { InvalidArgumentError } from '../core/errors.js';
+import { floorToInterval, type Interval, intervalMs } from '../core/intervals.js';
+import type { AnyRecord, Candle, DataKind, RecordOf, SeriesKey, TakerVolume } from '../core/types.js';
+import { distributeByVolume } from '../derive/distribute.js';
+import { expandTo1m } from '../derive/expand.js';
+import { createMarketAverage, type MarketAverageKind, MT_SYMBOL } from '../derive/market-average.js';
+import { createCandleRsi, rsiName } from '../derive/rsi.js';
+import type { CoverageInterval, CoverageMark, StorageAdapter } from '../storage/adapter.js';
+import { missingSpans } from './ledger.js';
+import { seriesId } from './plan.js';
+import { type SeriesIdentity, SeriesState } from './state.js';
+import type { DeriveOptions } from './types.js';
+import type { BatchWriter } from './writer.js';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+/** Older than any data perpdata reads (2009-01-03). */
+const BEGINNING = Date.UTC(2009, 0, 3);
+/** Output rows handed to the writer at a time. */
+const OUT_PAGE = 5_000;
+
+/** A fetched series that completed, as input of the derived ones. */
+export interface DerivedInput {
+  readonly kind: DataKind;
+  readonly key: SeriesKey;
+  /** Smallest `ts` fetched this run (`+Infinity` when nothing new came). */
+  readonly firstFetched: number;
+  /** End of the range the series covers. */
+  readonly to: number;
+}
+
+/** What `deriveAll` needs from the run. */
+export interface DeriveContext {
+  readonly storage: StorageAdapter;
+  readonly writer: BatchWriter;
+  readonly inputs: readonly DerivedInput[];
+  readonly derive: Required<DeriveOptions>;
+  readonly now: number;
+  readonly signal: AbortSignal;
+  readonly register: (state: SeriesState<SeriesIdentity>) => void;
+  readonly fail: (state: SeriesState<SeriesIdentity>, error: unknown) => Promise<void>;
+  readonly done: (state: SeriesState<SeriesIdentity>) => Promise<void>;
+}
+
+/** Where a derived series must be written from: the end of its first contiguous ledger run. */
+export function resumeFrom(coverage: readonly CoverageInterval[]): number {
+  const first = coverage[0];
+  if (!first) return Number.NEGATIVE_INFINITY;
+  return missingSpans(coverage, first.from, Number.MAX_SAFE_INTEGER)[0]?.from ?? Number.POSITIVE_INFINITY;
+}
+
+/** Collects output rows of one derived series and hands them to the writer with contiguous marks. */
+class Output<K extends DataKind> {
+  readonly #rows: RecordOf<K>[] = [];
+  #cursor: number | undefined;
+  constructor(
+    readonly ctx: DeriveContext,
+    readonly state: SeriesState<SeriesIdentity>,
+    readonly kind: K,
+    /** Rows before this ts are not written (they are stored already). */
+    readonly from: number,
+    /** Grid period of the output; `undefined` for event series. */
+    readonly step: number | undefined,
+  ) {}
+
+  async push(row: RecordOf<K>): Promise<void> {
+    if (row.ts < this.from) return;
+    this.#rows.push(row);
+    if (this.#rows.length >= OUT_PAGE) await this.flush();
+  }
+
+  async flush(): Promise<void> {
+    const rows = this.#rows.splice(0);
+    const last = rows[rows.length - 1];
+    if (!last) return;
+    const start = this.#cursor ?? Math.max(this.from, (rows[0] as RecordOf<K>).ts);
+    const end = last.ts + (this.step ?? 1);
+    const marks: CoverageMark[] = [{ key: this.state.plan.key, from: start, to: end, state: 'stored' }];
+    this.#cursor = end;
+    await this.ctx.writer.add(this.kind, this.state.plan.id, rows, marks);
+    this.state.rowsFetched += rows.length;
+  }
+}
+
+/** Reads one series ascending, one record at a time, a page at a time. */
+class Cursor<T extends AnyRecord> {
+  readonly #it: AsyncIterator<T[]>;
+  #page: T[] = [];
+  #i = 0;
+  #done = false;
+  constructor(iterable: AsyncIterable<T[]>) {
+    this.#it = iterable[Symbol.asyncIterator]();
+  }
+  /** The next record without consuming it, or `undefined` at the end. */
+  async peek(): Promise<T | undefined> {
+    while (this.#i >= this.#page.length && !this.#done) {
+      const r = await this.#it.next();
+      if (r.done) this.#done = true;
+      else {
+        this.#page = r.value;
+        this.#i = 0;
+      }
+    }
+    return this.#page[this.#i];
+  }
+  async take(): Promise<T | undefined> {
+    const r = await this.peek();
+    if (r !== undefined) this.#i++;
+    return r;
+  }
+  async close(): Promise<void> {
+    await this.#it.return?.();
+  }
+}
+
+function newState(kind: DataKind, key: SeriesKey): SeriesState<SeriesIdentity> {
+  const state = new SeriesState<SeriesIdentity>({ id: seriesId(kind, key), kind, key });
+  state.startedAt = Date.now();
+  return state;
+}
+
+async function run(
+  ctx: DeriveContext,
+  state: SeriesState<SeriesIdentity>,
+  body: () => Promise<void>,
+): Promise<void> {
+  ctx.register(state);
+  try {
+    await body();
+    if (ctx.signal.aborted) {
+      state.outcome = 'aborted';
+      return;
+    }
+    await ctx.done(state);
+  } catch (error) {
+    if (ctx.signal.aborted) {
+      state.outcome = 'aborted';
+      return;
+    }
+    await ctx.fail(state, error);
+  }
+}
+
+/** RSI of one candle series (or of the MT candles, which are fed in by the MT step). */
+async function deriveRsi(ctx: DeriveContext, input: DerivedInput, period: number): Promise<void> {
+  const interval = input.key.interval as Interval;
+  const key: SeriesKey = { ...input.key, kind: rsiName(period) };
+  const state = newState('indicators', key);
+  await run(ctx, state, async () => {
+    const latest = await ctx.storage.latest('candles', input.key);
+    if (latest === null) return;
+    const from = Math.min(input.firstFetched, resumeFrom(await ctx.storage.coverage('indicators', key)));
+    state.from = from;
+    state.to = latest + intervalMs(interval);
+    if (from > latest) return;
+    const out = new Output(ctx, state, 'indicators', from, intervalMs(interval));
+    const rsi = createCandleRsi(period);
+    for await (const page of ctx.storage.read('candles', input.key, BEGINNING, latest + 1)) {
+      ctx.signal.throwIfAborted();
+      for (const candle of page) {
+        const value = rsi.next(candle);
+        if (value) await out.push(value);
+      }
+    }
+    await out.flush();
+  });
+}
+
+/** The MT of one venue for one kind and interval, and (for candles) its RSI per period. */
+async function deriveMarketAverage(
+  ctx: DeriveContext,
+  kind: MarketAverageKind & ('candles' | 'funding' | 'openInterest'),
+  members: readonly DerivedInput[],
+): Promise<void> {
+  const head = members[0] as DerivedInput;
+  const interval = head.key.interval;
+  const key: SeriesKey = {
+    source: head.key.source,
+    exchange: head.key.exchange,
+    symbol: MT_SYMBOL,
+    ...(interval ? { interval } : {}),
+  };
+  const state = newState(kind, key);
+  const step = interval ? intervalMs(interval) : undefined;
+  const rsiStates =
+    kind === 'candles'
+      ? ctx.derive.rsi.map((p) => ({ p, state: newState('indicators', { ...key, kind: rsiName(p) }) }))
+      : [];
+  await run(ctx, state, async () => {
+    let latest = Number.NEGATIVE_INFINITY;
+    for (const m of members)
+      latest = Math.max(latest, (await ctx.storage.latest(m.kind, m.key)) ?? Number.NEGATIVE_INFINITY);
+    if (latest === Number.NEGATIVE_INFINITY) return;
+    const changed = Math.min(...members.map((m) => m.firstFetched));
+    const from = Math.min(changed, resumeFrom(await ctx.storage.coverage(kind, key)));
+    state.from = from;
+    state.to = latest + (step ?? 1);
+    const rsiOuts = [];
+    for (const r of rsiStates) {
+      ctx.register(r.state);
+      const rFrom = Math.min(from, resumeFrom(await ctx.storage.coverage('indicators', r.state.plan.key)));
+      r.state.from = rFrom;
+      r.state.to = state.to;
+      rsiOuts.push({ calc: createCandleRsi(r.p), out: new Output(ctx, r.state, 'indicators', rFrom, step) });
+    }
+    const firstWrite = Math.min(from, ...rsiOuts.map((r) => r.out.from));
+    if (firstWrite > latest) {
+      for (const r of rsiStates) await ctx.done(r.state);
+      return;
+    }
+    const out = new Output(ctx, state, kind, from, step);
+    const calc = createMarketAverage<typeof kind>({
+      kind,
+      members: members.map((m) => m.key.symbol),
+      source: key.source,
+      exchange: key.exchange,
+    });
+    const cursors = members.map(
+      (m) => new Cursor<RecordOf<typeof kind>>(ctx.storage.read(kind, m.key, BEGINNING, latest + 1)),
+    );
+    try {
+      for (;;) {
+        ctx.signal.throwIfAborted();
+        let ts = Number.POSITIVE_INFINITY;
+        const heads = await Promise.all(cursors.map((c) => c.peek()));
+        for (const h of heads) if (h && h.ts < ts) ts = h.ts;
+        if (ts === Number.POSITIVE_INFINITY) break;
+        const records: Record<string, RecordOf<typeof kind>> = {};
+        for (const [i, c] of cursors.entries()) {
+          if (heads[i]?.ts === ts)
+            records[(members[i] as DerivedInput).key.symbol] = (await c.take()) as RecordOf<typeof kind>;
+        }
+        const mt = calc.next(ts, records);
+        if (!mt) continue;
+        await out.push(mt);
+        for (const r of rsiOuts) {
+          const value = r.calc.next(mt as Candle);
+          if (value) await r.out.push(value);
+        }
+      }
+    } finally {
+      await Promise.all(cursors.map((c) => c.close()));
+    }
+    await out.flush();
+    for (const r of rsiOuts) await r.out.flush();
+    for (const r of rsiStates) await ctx.done(r.state);
+  });
+}
+
+/** 5m (or longer) rows of one series expanded to 1m rows. */
+async function deriveExpansion(
+  ctx: DeriveContext,
+  input: DerivedInput,
+  align: 'close' | 'start',
+): Promise<void> {
+  const kind = input.kind as 'openInterest' | 'longShortRatio';
+  const interval = input.key.interval as Interval;
+  const key: SeriesKey = { ...input.key, interval: '1m' };
+  const state = newState(kind, key);
+  await run(ctx, state, async () => {
+    const latest = await ctx.storage.latest(kind, input.key);
+    if (latest === null) return;
+    const step = intervalMs(interval);
+    const from = Math.min(
+      input.firstFetched === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : input.firstFetched,
+      resumeFrom(await ctx.storage.coverage(kind, key)),
+    );
+    // Minutes still forming (or after the present, with `align: 'close'`) are not written.
+    const closed = floorToInterval(ctx.now, '1m');
+    state.from = from;
+    state.to = Math.min(closed, latest + step + (align === 'close' ? step : 0));
+    if (from >= state.to) return;
+    const out = new Output(ctx, state, kind, from, MINUTE);
+    const readFrom = from === Number.NEGATIVE_INFINITY ? BEGINNING : Math.max(BEGINNING, from - 2 * step);
+    for await (const page of ctx.storage.read(kind, input.key, readFrom, latest + 1)) {
+      ctx.signal.throwIfAborted();
+      for (const row of expandTo1m(page as RecordOf<typeof kind>[], { align })) {
+        if (row.ts < closed) await out.push(row);
+      }
+    }
+    await out.flush();
+  });
+}
+
+/** Binance 5m taker volume distributed over the 1m candles of the same symbol. */
+async function deriveTakerTo1m(
+  ctx: DeriveContext,
+  taker: DerivedInput,
+  candles: DerivedInput,
+): Promise<void> {
+  const key: SeriesKey = { ...taker.key, interval: '1m' };
+  const state = newState('takerVolume', key);
+  await run(ctx, state, async () => {
+    const bucket = intervalMs(taker.key.interval as Interval);
+    const latestTaker = await ctx.storage.latest('takerVolume', taker.key);
+    const latestCandle = await ctx.storage.latest('candles', candles.key);
+    if (latestTaker === null || latestCandle === null) return;
+    // A bucket is distributed once all of its minutes can be stored: up to the last stored candle.
+    const end = Math.min(latestTaker + bucket, Math.floor((latestCandle + MINUTE) / bucket) * bucket);
+    const from = Math.min(
+      taker.firstFetched,
+      candles.firstFetched,
+      resumeFrom(await ctx.storage.coverage('takerVolume', key)),
+    );
+    const first = (await firstTs(ctx.storage, 'takerVolume', taker.key)) ?? end;
+    const start = Math.floor(Math.max(from, first) / bucket) * bucket;
+    state.from = start;
+    state.to = end;
+    if (start >= end) return;
+    const out = new Output(ctx, state, 'takerVolume', start, MINUTE);
+    for (let a = start; a < end; a += DAY) {
+      ctx.signal.throwIfAborted();
+      const b = Math.min(end, a + DAY);
+      const buckets = await collect(ctx.storage.read('takerVolume', taker.key, a, b));
+      if (buckets.length === 0) continue;
+      const minutes = await collect(ctx.storage.read('candles', candles.key, a, b));
+      const { volumes } = distributeByVolume(buckets as TakerVolume[], minutes as Candle[]);
+      for (const v of volumes) await out.push(v);
+    }
+    await out.flush();
+  });
+}
+
+async function firstTs(storage: StorageAdapter, kind: DataKind, key: SeriesKey): Promise<number | undefined> {
+  for await (const page of storage.read(kind, key, BEGINNING, Number.MAX_SAFE_INTEGER)) {
+    if (page[0]) return page[0].ts;
+  }
+  return undefined;
+}
+
+async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) for (const r of page) out.push(r);
+  return out;
+}
+
+/** Computes every derived series the options ask for, one after another (they share the writer). */
+export async function deriveAll(ctx: DeriveContext): Promise<void> {
+  const { derive, inputs } = ctx;
+  const candles = inputs.filter((i) => i.kind === 'candles');
+  for (const input of candles) for (const p of derive.rsi) await deriveRsi(ctx, input, p);
+  if (derive.marketAverage) {
+    const groups = new Map<string, DerivedInput[]>();
+    for (const input of inputs) {
+      if (input.kind !== 'candles' && input.kind !== 'funding' && input.kind !== 'openInterest') continue;
+      const k = `${input.kind}|${input.key.source}|${input.key.exchange}|${input.key.interval ?? ''}`;
+      groups.set(k, [...(groups.get(k) ?? []), input]);
+    }
+    for (const members of groups.values()) {
+      if (members.length < 2) continue; // an average of one symbol is that symbol
+      await deriveMarketAverage(
+        ctx,
+        (members[0] as DerivedInput).kind as 'candles' | 'funding' | 'openInterest',
+        members,
+      );
+    }
+  }
+  for (const kind of derive.expandTo1m) {
+    const native1m = new Set(
+      inputs.filter((i) => i.kind === kind && i.key.interval === '1m').map((i) => seriesId(kind, i.key)),
+    );
+    // The shortest interval above 1m per series key is expanded.
+    const best = new Map<string, DerivedInput>();
+    for (const input of inputs) {
+      if (input.kind !== kind || !input.key.interval || input.key.interval === '1m') continue;
+      const ms = intervalMs(input.key.interval);
+      if (ms % MINUTE !== 0) throw new InvalidArgumentError(`cannot expand ${input.key.interval} to 1m`);
+      const id = seriesId(kind, { ...input.key, interval: '1m' });
+      if (native1m.has(id)) continue;
+      const current = best.get(id);
+      if (!current || ms < intervalMs(current.key.interval as Interval)) best.set(id, input);
+    }
+    for (const input of best.values()) await deriveExpansion(ctx, input, derive.expandAlign);
+  }
+  if (derive.takerTo1m) {
+    for (const taker of inputs) {
+      if (taker.kind !== 'takerVolume' || taker.key.source !== 'binance' || taker.key.interval !== '5m')
+        continue;
+      const minute = candles.find(
+        (c) => c.key.source === 'binance' && c.key.symbol === taker.key.symbol && c.key.interval === '1m',
+      );
+      if (minute) await deriveTakerTo1m(ctx, taker, minute);
+    }
+  }
+}

@@ -1,0 +1,466 @@
+import type { VenueClient } from '../clients/base.js';
+import { TypedEmitter } from '../clients/ws/emitter.js';
+import { PerpdataError, UnknownSymbolError, UnsupportedError } from '../core/errors.js';
+import { ceilToInterval, floorToInterval } from '../core/intervals.js';
+import type { AnyRecord, RecordOf, SeriesKey } from '../core/types.js';
+import type { SymbolRegistry } from '../normalize/symbols.js';
+import { type DerivedInput, deriveAll } from './derived.js';
+import { ChunkMarker, chunkSpans, missingSpans, type Span } from './ledger.js';
+import { planSeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
+import { type SeriesIdentity, SeriesState } from './state.js';
+import type { BackfillReport, SeriesOutcome, SeriesReport, SyncEvents, SyncOptions } from './types.js';
+import { iso } from './util.js';
+import { BatchWriter } from './writer.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+/** Periods per chunk of a grid series: a chunk is one unit of interleaved work (about ten pages). */
+const CHUNK_PERIODS = 5_000;
+/** How often a running series writes its status row, ms. */
+const STATUS_EVERY_MS = 5_000;
+
+interface Chunk {
+  readonly state: SeriesState;
+  readonly span: Span;
+}
+
+/**
+ * Keeps a symbol list's history of every kind, across venues, in a `StorageAdapter`: `backfill()`
+ * resumes each series from the storage's coverage ledger, fetches only what is missing (holes inside
+ * the stored range too), records the venue's own holes as `empty` so they are never asked for again,
+ * writes pages in large batches as they arrive, and derives RSI, the MT token and 1m expansions from
+ * what is stored.
+ * @example
+ * const storage = new PostgresStorage({ db: process.env.DATABASE_URL! });
+ * await storage.migrate();
+ * const sync = new Sync({
+ *   storage,
+ *   clients: [new BinanceClient(), new BybitClient()],
+ *   symbols: ['BTC', 'ETH'],
+ *   from: '2024-01-01',
+ *   derive: { rsi: [14], marketAverage: true },
+ * });
+ * sync.on('progress', (e) => console.log(e.series.id, Math.round((100 * e.done) / e.total), '%'));
+ * const report = await sync.backfill();
+ * console.log(report.rowsWritten, 'rows');
+ */
+export class Sync {
+  readonly #o: ResolvedOptions;
+  readonly #events: TypedEmitter<SyncEvents>;
+
+  constructor(options: SyncOptions) {
+    this.#o = resolveOptions(options);
+    this.#events = new TypedEmitter<SyncEvents>((error) =>
+      this.#o.logger?.error?.(`a Sync listener threw: ${String(error)}`),
+    );
+  }
+
+  /** Adds a listener of a typed event; returns a function that removes it. */
+  on<E extends keyof SyncEvents>(event: E, listener: (payload: SyncEvents[E]) => void): () => void {
+    return this.#events.on(event, listener);
+  }
+
+  /** Removes a listener. */
+  off<E extends keyof SyncEvents>(event: E, listener: (payload: SyncEvents[E]) => void): void {
+    this.#events.off(event, listener);
+  }
+
+  /**
+   * Fetches what the coverage ledger says is missing of every series, writes it with its ledger marks,
+   * then updates the derived series. One failing series never stops the others; the promise rejects
+   * only when nothing at all could be fetched (every series failed).
+   */
+  async backfill(): Promise<BackfillReport> {
+    const o = this.#o;
+    const started = Date.now();
+    const stop = new AbortController();
+    const onAbort = () => stop.abort(o.signal?.reason);
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener('abort', onAbort, { once: true });
+    const signal = stop.signal;
+    const states = new Map<string, SeriesState<SeriesIdentity>>();
+    const fetched: SeriesState[] = [];
+    const writer = new BatchWriter({
+      storage: o.storage,
+      maxRows: o.batchRows,
+      maxDelayMs: o.batchDelayMs,
+      retryForMs: 60_000,
+      onRetry: ({ kind, attempt, delayMs, error }) => {
+        this.#events.emit('retry', { what: `write ${kind}`, attempt, delayMs, error });
+        o.logger?.warn?.(
+          `write of ${kind} failed (attempt ${attempt}), retrying in ${delayMs} ms: ${String(error)}`,
+        );
+      },
+      onFailed: (ids, error) => {
+        for (const id of ids.keys()) {
+          const state = states.get(id);
+          if (state) void this.#fail(state, error);
+        }
+      },
+      onCommitted: (_kind, written, rows) => {
+        this.#written += written;
+        for (const [id, n] of rows) {
+          const state = states.get(id);
+          if (state) state.rowsWritten += n;
+        }
+      },
+    });
+    this.#written = 0;
+    await this.#status({ job: o.job, status: 'running', message: 'backfill started' });
+    try {
+      const plans = planSeries(o);
+      for (const plan of plans) {
+        const state = new SeriesState(plan);
+        states.set(plan.id, state);
+        fetched.push(state);
+      }
+      let resumed = false;
+      const byClient = new Map<VenueClient, SeriesState[]>();
+      for (const state of fetched) {
+        const list = byClient.get(state.plan.client) ?? [];
+        list.push(state);
+        byClient.set(state.plan.client, list);
+      }
+      await Promise.all(
+        [...byClient].map(async ([client, list]) => {
+          const r = await this.#runVenue(client, list, writer, signal);
+          resumed ||= r;
+        }),
+      );
+      await writer.flush();
+      // Derived series once every input is stored.
+      if (!signal.aborted) {
+        const inputs: DerivedInput[] = fetched
+          .filter((s) => s.outcome === 'done')
+          .map((s) => ({ kind: s.plan.kind, key: s.plan.key, firstFetched: s.firstFetched, to: s.to }));
+        await deriveAll({
+          storage: o.storage,
+          writer,
+          inputs,
+          derive: o.derive,
+          now: o.now(),
+          signal,
+          register: (state) => states.set(state.plan.id, state),
+          fail: (state, error) => this.#fail(state, error),
+          done: (state) => this.#finish(state, writer),
+        });
+      }
+      const reports = [...states.values()].map((s) => this.#report(s));
+      const aborted = signal.aborted;
+      const report: BackfillReport = {
+        series: reports,
+        rowsWritten: this.#written,
+        resumed,
+        aborted,
+        elapsedMs: Date.now() - started,
+      };
+      const complete = reports.filter((r) => r.outcome === 'done');
+      const failed = reports.filter((r) => r.outcome === 'error');
+      if (!aborted && complete.length === 0 && failed.length > 0) {
+        const error = new PerpdataError(
+          'UNSUPPORTED',
+          `backfill fetched nothing: every series failed (first: ${failed[0]?.error?.message ?? 'unknown'})`,
+          { cause: failed[0]?.error },
+        );
+        await this.#status({ job: o.job, status: 'error', message: error.shortMessage });
+        throw error;
+      }
+      await this.#status({
+        job: o.job,
+        status: failed.length > 0 ? 'error' : 'done',
+        message: aborted
+          ? `stopped: ${complete.length} series complete, ${failed.length} failed`
+          : `${complete.length} series complete, ${failed.length} failed, ${report.rowsWritten} rows written`,
+      });
+      return report;
+    } finally {
+      o.signal?.removeEventListener('abort', onAbort);
+      await writer.close().catch(() => {});
+    }
+  }
+
+  #written = 0;
+
+  #report(s: SeriesState<SeriesIdentity>): SeriesReport {
+    return {
+      ...s.ref,
+      outcome: s.outcome,
+      rowsWritten: s.rowsWritten,
+      rowsFetched: s.rowsFetched,
+      spansFetched: s.spansFetched,
+      from: s.from,
+      to: s.to,
+      gaps: s.gaps,
+      ...(s.error ? { error: s.error } : {}),
+      elapsedMs: s.startedAt ? Date.now() - s.startedAt : 0,
+    };
+  }
+
+  async #status(entry: Parameters<ResolvedOptions['storage']['logStatus']>[0]): Promise<void> {
+    try {
+      await this.#o.storage.logStatus(entry);
+    } catch (error) {
+      this.#o.logger?.warn?.(`could not write a status row: ${String(error)}`);
+    }
+  }
+
+  async #logError(state: SeriesState<SeriesIdentity> | undefined, error: Error): Promise<void> {
+    try {
+      await this.#o.storage.logError({
+        job: state ? `${this.#o.job}:${state.plan.kind}` : this.#o.job,
+        message: error.message,
+        code: error instanceof PerpdataError ? error.code : undefined,
+        series: state?.plan.key,
+        detail: error instanceof PerpdataError ? error.meta : undefined,
+      });
+    } catch (e) {
+      this.#o.logger?.warn?.(`could not write an error row: ${String(e)}`);
+    }
+  }
+
+  async #fail(
+    state: SeriesState<SeriesIdentity>,
+    error: unknown,
+    outcome: SeriesOutcome = 'error',
+  ): Promise<void> {
+    if (state.outcome !== 'done' && state.outcome !== 'aborted') return; // reported once
+    const err = error instanceof Error ? error : new Error(String(error));
+    state.outcome = outcome;
+    state.error = err;
+    if (outcome === 'error') {
+      this.#o.logger?.error?.(`${state.plan.id}: ${err.message}`);
+      this.#events.emit('error', { series: state.ref, error: err });
+      await this.#logError(state, err);
+    }
+    await this.#status({
+      job: `${this.#o.job}:${state.plan.kind}`,
+      status: outcome === 'error' ? 'error' : 'done',
+      series: state.plan.key,
+      message: outcome === 'error' ? err.message : `${outcome}: ${err.message}`,
+    });
+    this.#events.emit('seriesDone', { report: this.#report(state) });
+  }
+
+  /** Plans the ranges of one venue's series, then works through their chunks interleaved. */
+  async #runVenue(
+    client: VenueClient,
+    states: SeriesState[],
+    writer: BatchWriter,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const o = this.#o;
+    let resumed = false;
+    let registry: SymbolRegistry | undefined;
+    try {
+      registry = await client.registry({ signal });
+    } catch (error) {
+      for (const state of states) await this.#fail(state, error);
+      return false;
+    }
+    const { exchange } = venueOf(client);
+    const queue: Chunk[][] = [];
+    for (const state of states) {
+      state.startedAt = Date.now();
+      const plan = state.plan;
+      if (plan.unsupported) {
+        const error = new UnsupportedError(plan.unsupported);
+        this.#events.emit('warning', { series: state.ref, code: 'UNSUPPORTED', message: plan.unsupported });
+        await this.#fail(state, error, 'unsupported');
+        continue;
+      }
+      if (!registry.has(exchange, plan.key.symbol)) {
+        const error = new UnknownSymbolError(plan.key.symbol, {
+          venue: plan.key.source,
+          endpoint: 'instruments',
+        });
+        const message = `${plan.key.source} does not list ${plan.key.symbol}${plan.key.source === exchange ? '' : ` on ${exchange}`}`;
+        this.#events.emit('warning', { series: state.ref, code: 'UNLISTED', message });
+        await this.#fail(state, error, 'unlisted');
+        continue;
+      }
+      const chunks = await this.#plan(state, registry, exchange, signal).catch(async (error) => {
+        await this.#fail(state, error);
+        return undefined;
+      });
+      if (!chunks) continue;
+      if (chunks.resumed) resumed = true;
+      state.chunksLeft = chunks.list.length;
+      if (chunks.list.length === 0) {
+        await this.#finish(state, writer);
+        continue;
+      }
+      queue.push(chunks.list);
+      await this.#status({
+        job: `${o.job}:${plan.kind}`,
+        status: 'running',
+        series: plan.key,
+        progress: state.total > 0 ? state.done / state.total : 0,
+        message: `fetching ${iso(state.from)} .. ${iso(state.to)}`,
+      });
+    }
+    // Round-robin over series: chunk 1 of every series, then chunk 2, ... so that a short series
+    // finishes early and a long one does not hold the others back.
+    const order: Chunk[] = [];
+    for (let round = 0; queue.some((q) => round < q.length); round++) {
+      for (const q of queue) {
+        const chunk = q[round];
+        if (chunk) order.push(chunk);
+      }
+    }
+    let next = 0;
+    const worker = async () => {
+      while (next < order.length && !signal.aborted) {
+        const chunk = order[next++] as Chunk;
+        if (chunk.state.outcome !== 'done') continue;
+        await this.#fetchChunk(chunk, writer, signal);
+        chunk.state.chunksLeft--;
+        if (chunk.state.chunksLeft === 0 && chunk.state.outcome === 'done')
+          await this.#finish(chunk.state, writer);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(o.seriesConcurrency, Math.max(1, order.length)) }, worker),
+    );
+    if (signal.aborted) {
+      for (const state of states) {
+        if (state.outcome === 'done' && state.chunksLeft > 0) {
+          state.outcome = 'aborted';
+          await this.#status({
+            job: `${o.job}:${state.plan.kind}`,
+            status: 'done',
+            series: state.plan.key,
+            message: `stopped at ${Math.round((100 * state.done) / Math.max(1, state.total))} %`,
+          });
+        }
+      }
+    }
+    return resumed;
+  }
+
+  /** The range a series should cover and the chunks of it the ledger says are missing. */
+  async #plan(
+    state: SeriesState,
+    registry: SymbolRegistry,
+    exchange: SeriesKey['exchange'],
+    signal: AbortSignal,
+  ): Promise<{ list: Chunk[]; resumed: boolean }> {
+    const o = this.#o;
+    const { plan } = state;
+    const now = o.now();
+    const listedAt = registry.toInstrument(exchange, plan.key.symbol).listedAt;
+    const earliest = plan.capability.earliest(now, plan.interval);
+    let from = Math.max(o.from, listedAt ?? o.from);
+    if (earliest > from) {
+      const message = `${plan.id}: ${plan.key.source} keeps ${plan.kind} only from ${iso(earliest)}; the range starts there`;
+      this.#events.emit('warning', { series: state.ref, code: 'RANGE_CLAMPED', message });
+      o.logger?.warn?.(message);
+      from = earliest;
+    }
+    const end = Math.min(o.to ?? now, now);
+    let to: number;
+    if (plan.interval) {
+      from = ceilToInterval(from, plan.interval);
+      to = floorToInterval(end, plan.interval); // the forming period is never fetched
+    } else {
+      to = Math.floor(end / MINUTE) * MINUTE;
+    }
+    state.from = from;
+    state.to = Math.max(from, to);
+    if (to <= from) return { list: [], resumed: false };
+    signal.throwIfAborted();
+    const coverage = await o.storage.coverage(plan.kind, plan.key);
+    const missing = missingSpans(coverage, from, to);
+    const spans =
+      plan.step === undefined ? missing : chunkSpans(missing, plan.step * CHUNK_PERIODS, plan.step);
+    state.total = to - from;
+    state.done = state.total - missing.reduce((n, s) => n + (s.to - s.from), 0);
+    return { list: spans.map((span) => ({ state, span })), resumed: coverage.length > 0 };
+  }
+
+  /** Fetches one chunk page by page, handing rows and their ledger marks to the writer. */
+  async #fetchChunk(chunk: Chunk, writer: BatchWriter, signal: AbortSignal): Promise<void> {
+    const { state, span } = chunk;
+    const { plan } = state;
+    const now = this.#o.now();
+    const settle = plan.step === undefined ? HOUR : Math.max(2 * plan.step, 10 * MINUTE);
+    const marker = new ChunkMarker({
+      key: plan.key,
+      span,
+      step: plan.step,
+      seriesStart: span.from === state.from,
+      settledBefore: now - settle,
+    });
+    state.spansFetched++;
+    try {
+      const pages = plan.client.history(plan.kind, {
+        symbol: plan.key.symbol,
+        from: span.from,
+        to: span.to,
+        ...(plan.interval ? { interval: plan.interval } : {}),
+        ...(plan.ratioKind ? { ratioKind: plan.ratioKind } : {}),
+        signal,
+      });
+      for await (const page of pages as AsyncIterable<AnyRecord[]>) {
+        if (state.outcome !== 'done') return;
+        const rows = page.filter((r) => r.ts >= span.from && r.ts < span.to);
+        const before = marker.cursor;
+        const marks = marker.page(rows.map((r) => r.ts));
+        await writer.add(plan.kind, plan.id, rows as RecordOf<typeof plan.kind>[], marks);
+        this.#noteGaps(state, marker);
+        state.rowsFetched += rows.length;
+        if (rows.length > 0) state.firstFetched = Math.min(state.firstFetched, (rows[0] as AnyRecord).ts);
+        this.#advance(state, marker.cursor - before);
+      }
+      const before = marker.cursor;
+      await writer.add(plan.kind, plan.id, [], marker.finish());
+      this.#noteGaps(state, marker);
+      this.#advance(state, Math.max(0, marker.cursor - before));
+    } catch (error) {
+      if (signal.aborted) return;
+      await this.#fail(state, error);
+    }
+  }
+
+  #noteGaps(state: SeriesState<SeriesIdentity>, marker: ChunkMarker): void {
+    while (marker.gaps.length > 0) {
+      const gap = marker.gaps.shift() as { from: number; to: number; reason: string };
+      state.gaps.push(gap);
+      this.#events.emit('gap', { series: state.ref, ...gap });
+    }
+  }
+
+  #advance(state: SeriesState<SeriesIdentity>, delta: number): void {
+    state.done = Math.min(state.total, state.done + delta);
+    this.#events.emit('progress', {
+      series: state.ref,
+      done: state.done,
+      total: state.total,
+      rows: state.rowsFetched,
+    });
+    const t = Date.now();
+    if (t - state.lastStatus >= STATUS_EVERY_MS) {
+      state.lastStatus = t;
+      void this.#status({
+        job: `${this.#o.job}:${state.plan.kind}`,
+        status: 'running',
+        series: state.plan.key,
+        progress: state.total > 0 ? state.done / state.total : 1,
+        ts: undefined,
+      });
+    }
+  }
+
+  /** A series' chunks are all fetched: its rows are flushed, then it is reported done. */
+  async #finish(state: SeriesState<SeriesIdentity>, writer: BatchWriter): Promise<void> {
+    await writer.flush();
+    if (state.outcome !== 'done') return;
+    await this.#status({
+      job: `${this.#o.job}:${state.plan.kind}`,
+      status: 'done',
+      series: state.plan.key,
+      progress: 1,
+      message: `${state.rowsFetched} rows fetched, ${state.gaps.length} empty intervals recorded`,
+    });
+    this.#events.emit('seriesDone', { report: this.#report(state) });
+  }
+}

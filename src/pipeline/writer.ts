@@ -1,0 +1,173 @@
+/**
+ * Coalesces the pages of many series into large writes per table: rows and the ledger marks they
+ * justify go to `storage.write()` together, flushed by row count, by a short time bound, on completion
+ * and on stop. A failed write is retried while its outcome says it may be (the connection was lost);
+ * rows and marks travel together, so the ledger never claims what the table does not hold.
+ */
+import { PerpdataError, StorageError } from '../core/errors.js';
+import type { AnyRecord, DataKind, RecordOf } from '../core/types.js';
+import type { CoverageMark, StorageAdapter } from '../storage/adapter.js';
+import { sleep } from './util.js';
+
+/** Options of the batch writer. */
+export interface BatchWriterOptions {
+  readonly storage: StorageAdapter;
+  /** Rows per table that trigger a flush. */
+  readonly maxRows: number;
+  /** Longest time a row waits in the buffer, ms. */
+  readonly maxDelayMs: number;
+  /** How long a failing write is retried before its series fail, ms. */
+  readonly retryForMs: number;
+  /** A write failed and will be tried again. */
+  readonly onRetry: (info: { kind: DataKind; attempt: number; delayMs: number; error: unknown }) => void;
+  /** A write failed for good: the series it carried rows or marks of. */
+  readonly onFailed: (series: ReadonlyMap<string, number>, error: unknown) => void;
+  /**
+   * A write committed: `written` rows were new or changed (the storage's count), `rows` says how many
+   * rows of each series the batch carried.
+   */
+  readonly onCommitted: (kind: DataKind, written: number, rows: ReadonlyMap<string, number>) => void;
+}
+
+interface Buffer {
+  rows: AnyRecord[];
+  marks: CoverageMark[];
+  series: Map<string, number>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  inFlight: Promise<void> | undefined;
+}
+
+/** True when a failed write may succeed if tried again (the connection, not the data, failed). */
+export function isRetryableWrite(error: unknown): boolean {
+  if (!(error instanceof StorageError)) return false;
+  if (error.committed === true) return false;
+  return !/refused it/.test(error.shortMessage);
+}
+
+/** Buffers rows and marks per kind and writes them in large batches. */
+export class BatchWriter {
+  readonly #o: BatchWriterOptions;
+  readonly #buffers = new Map<DataKind, Buffer>();
+  readonly #drained = new Set<() => void>();
+  #buffered = 0;
+  #closed = false;
+
+  constructor(options: BatchWriterOptions) {
+    this.#o = options;
+  }
+
+  /** Rows waiting to be written, over every table. */
+  get buffered(): number {
+    return this.#buffered;
+  }
+
+  #buffer(kind: DataKind): Buffer {
+    let b = this.#buffers.get(kind);
+    if (!b) {
+      b = { rows: [], marks: [], series: new Map(), timer: undefined, inFlight: undefined };
+      this.#buffers.set(kind, b);
+    }
+    return b;
+  }
+
+  /**
+   * Queues rows and marks of one series. Resolves once they are buffered; waits while the buffers hold
+   * more than twice the flush size (so memory stays flat when the database is slower than the venues).
+   */
+  async add<K extends DataKind>(
+    kind: K,
+    series: string,
+    rows: readonly RecordOf<K>[],
+    marks: readonly CoverageMark[],
+  ): Promise<void> {
+    if (this.#closed) throw new PerpdataError('INVALID_ARGUMENT', 'the batch writer is closed');
+    if (rows.length === 0 && marks.length === 0) return;
+    const b = this.#buffer(kind);
+    for (const row of rows) b.rows.push(row);
+    for (const mark of marks) b.marks.push(mark);
+    b.series.set(series, (b.series.get(series) ?? 0) + rows.length);
+    this.#buffered += rows.length;
+    if (b.rows.length >= this.#o.maxRows) this.#start(kind, b);
+    else b.timer ??= setTimeout(() => this.#start(kind, b), this.#o.maxDelayMs);
+    while (this.#buffered > 2 * this.#o.maxRows) {
+      await new Promise<void>((resolve) => this.#drained.add(resolve));
+    }
+  }
+
+  /** Starts writing what `kind` has buffered, after the write in flight (one per table at a time). */
+  #start(kind: DataKind, b: Buffer): Promise<void> {
+    if (b.timer) clearTimeout(b.timer);
+    b.timer = undefined;
+    if (b.inFlight)
+      return b.inFlight.then(() => (b.rows.length || b.marks.length ? this.#start(kind, b) : undefined));
+    if (b.rows.length === 0 && b.marks.length === 0) return Promise.resolve();
+    const rows = b.rows;
+    const marks = b.marks;
+    const series = b.series;
+    b.rows = [];
+    b.marks = [];
+    b.series = new Map();
+    const run = this.#write(kind, rows, marks, series).finally(() => {
+      this.#buffered -= rows.length;
+      b.inFlight = undefined;
+      for (const resolve of [...this.#drained]) resolve();
+      this.#drained.clear();
+      // More arrived while this batch was written: the next batch goes now, or at its time bound.
+      if (b.rows.length >= this.#o.maxRows) void this.#start(kind, b);
+      else if ((b.rows.length > 0 || b.marks.length > 0) && !b.timer) {
+        b.timer = setTimeout(() => this.#start(kind, b), this.#o.maxDelayMs);
+      }
+    });
+    b.inFlight = run;
+    return run;
+  }
+
+  async #write(
+    kind: DataKind,
+    rows: AnyRecord[],
+    marks: CoverageMark[],
+    series: ReadonlyMap<string, number>,
+  ): Promise<void> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { written } = await this.#o.storage.write(kind, rows as RecordOf<typeof kind>[], {
+          coverage: marks,
+        });
+        this.#o.onCommitted(kind, written, series);
+        return;
+      } catch (error) {
+        if (error instanceof StorageError && error.committed === true) {
+          this.#o.onCommitted(kind, rows.length, series);
+          return;
+        }
+        const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
+        if (!isRetryableWrite(error) || Date.now() - started + delayMs > this.#o.retryForMs) {
+          this.#o.onFailed(series, error);
+          return;
+        }
+        this.#o.onRetry({ kind, attempt, delayMs, error });
+        await sleep(delayMs);
+      }
+    }
+  }
+
+  /** Writes everything buffered and waits for every write in flight. */
+  async flush(): Promise<void> {
+    for (;;) {
+      const pending: Promise<void>[] = [];
+      for (const [kind, b] of this.#buffers) {
+        if (b.rows.length > 0 || b.marks.length > 0) pending.push(this.#start(kind, b));
+        else if (b.inFlight) pending.push(b.inFlight);
+      }
+      if (pending.length === 0) return;
+      await Promise.all(pending);
+    }
+  }
+
+  /** Flushes and refuses further rows. */
+  async close(): Promise<void> {
+    await this.flush();
+    this.#closed = true;
+  }
+}

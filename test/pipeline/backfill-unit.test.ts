@@ -1,0 +1,75 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BinanceClient } from '../../src/clients/index.js';
+import { Sync } from '../../src/pipeline/index.js';
+import { MemoryStorage } from '../../src/storage/index.js';
+import { createBinanceSimulator } from '../../src/testing/binance.js';
+import { type LocalServer, startLocalServer } from '../../src/testing/http.js';
+import { SyntheticMarket } from '../../src/testing/market.js';
+
+const MINUTE = 60_000;
+const NOW = Date.UTC(2026, 10, 20, 12, 0, 30);
+const FROM = NOW - 86_400_000;
+const HOLE = { symbol: 'BTC', from: Date.UTC(2026, 10, 20, 3, 0), to: Date.UTC(2026, 10, 20, 3, 25) };
+
+let server: LocalServer;
+let requests: string[] = [];
+beforeAll(async () => {
+  const market = new SyntheticMarket({ holes: [HOLE] });
+  const sim = createBinanceSimulator(market, {
+    now: () => NOW,
+    intercept: (url) => {
+      requests.push(url.pathname);
+      return undefined;
+    },
+  });
+  server = await startLocalServer(sim.handler);
+});
+afterAll(() => server.close());
+
+describe('Sync.backfill (unit, MemoryStorage)', () => {
+  it('behavior: fills candles and funding, records the hole as empty, resumes with tail requests only', async () => {
+    const storage = new MemoryStorage();
+    const binance = new BinanceClient({ baseUrl: server.url, now: () => NOW });
+    const sync = new Sync({
+      storage,
+      clients: [binance],
+      symbols: ['BTC', 'ETH', 'NOPE'],
+      kinds: ['candles', 'funding'],
+      from: FROM,
+      now: () => NOW,
+      derive: { rsi: [14] },
+    });
+    const gaps: unknown[] = [];
+    sync.on('gap', (g) => gaps.push(g));
+    const report = await sync.backfill();
+    const byId = new Map(report.series.map((s) => [s.id, s]));
+    expect(byId.get('binance:candles:NOPE:1m')?.outcome).toBe('unlisted');
+    const btc = byId.get('binance:candles:BTC:1m');
+    expect(btc?.outcome).toBe('done');
+    const key = { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' } as const;
+    const rows: number[] = [];
+    for await (const page of storage.read('candles', key, FROM, NOW)) for (const c of page) rows.push(c.ts);
+    const expected = (NOW - (NOW % MINUTE) - (FROM - (FROM % MINUTE) + MINUTE)) / MINUTE - 25;
+    expect(rows.length).toBe(expected);
+    const ledger = await storage.coverage('candles', key);
+    expect(ledger.filter((c) => c.state === 'empty').map((c) => [c.from, c.to])).toEqual([
+      [HOLE.from, HOLE.to],
+    ]);
+    expect(byId.get('binance:indicators:BTC:1m:rsi14')?.outcome).toBe('done');
+
+    requests = [];
+    const again = await new Sync({
+      storage,
+      clients: [binance],
+      symbols: ['BTC', 'ETH'],
+      kinds: ['candles', 'funding'],
+      from: FROM,
+      now: () => NOW,
+      derive: { rsi: [14] },
+    }).backfill();
+    expect(again.resumed).toBe(true);
+    expect(again.rowsWritten).toBe(0);
+    expect(requests.filter((p) => p === '/fapi/v1/klines')).toEqual([]);
+    await binance.close();
+  });
+});
