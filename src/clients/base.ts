@@ -1,7 +1,19 @@
-import { HistoryRangeError, InvalidArgumentError } from '../core/errors.js';
-import type { Interval } from '../core/intervals.js';
-import type { Candle, Exchange, Liquidation, OpenInterest, PredictedFunding } from '../core/types.js';
+import { HistoryRangeError, InvalidArgumentError, UnsupportedError } from '../core/errors.js';
+import { assertInterval, type Interval } from '../core/intervals.js';
+import { toRange } from '../core/time.js';
+import type {
+  AnyRecord,
+  Candle,
+  DataKind,
+  Exchange,
+  Liquidation,
+  LongShortKind,
+  OpenInterest,
+  PredictedFunding,
+  RecordOf,
+} from '../core/types.js';
 import { type InstrumentInfo, SymbolRegistry } from '../normalize/symbols.js';
+import type { Capabilities, HistoryKind, KindCapability, SeriesParams } from './capabilities.js';
 import { type BudgetSpec, Transport, type VenueAdapter } from './transport/index.js';
 import type { ClientOptions, IntervalHistoryParams, RateLimit } from './types.js';
 import type { RegistrySource } from './ws/plan.js';
@@ -16,6 +28,43 @@ import type {
 } from './ws/types.js';
 
 const MINUTE = 60_000;
+/** How long a funding period read from the venue is reused. */
+const FUNDING_PERIOD_TTL_MS = 60 * MINUTE;
+
+/** Kinds `snapshot()` may serve: the current value of a series. */
+export type SnapshotKind = 'predictedFunding' | 'openInterest' | 'funding';
+
+/** Parameters of `snapshot()`. */
+export interface SnapshotParams {
+  /** Canonical symbol, e.g. `'BTC'`. */
+  readonly symbol: string;
+  /** Cancels the request. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What `history()` hands a venue's dispatch once checked against `capabilities`: `interval` is set
+ * exactly for kinds with intervals, `ratioKind` is one the venue serves.
+ */
+export interface SeriesRequest {
+  readonly symbol: string;
+  readonly from: number;
+  readonly to: number;
+  readonly interval: Interval | undefined;
+  readonly ratioKind: LongShortKind;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** `{ signal }` when there is one (the options objects take no `signal: undefined`). */
+export function signalOf(signal: AbortSignal | undefined): { signal?: AbortSignal } {
+  return signal ? { signal } : {};
+}
+
+/** The interval of a request for a kind with intervals (checked by `history()`). */
+export function intervalOf(request: SeriesRequest): Interval {
+  if (request.interval === undefined) throw new InvalidArgumentError('interval is required');
+  return request.interval;
+}
 
 /** What a venue client tells the shared base: its host, budgets and error mapping. */
 export interface VenueDefaults {
@@ -46,6 +95,10 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
   #clockOffset: { value: number; at: number } | undefined;
   /** Live streams opened by `watch*` and not closed yet; `close()` closes them. */
   readonly #live = new Set<{ close(): Promise<void>; on(event: 'closed', listener: () => void): unknown }>();
+  /** Funding periods read from the venue, per canonical symbol. */
+  readonly #fundingPeriods = new Map<string, { ms: number; at: number }>();
+  /** What this client serves: one entry per `HistoryKind`, `null` where it serves nothing. */
+  abstract readonly capabilities: Capabilities;
 
   protected constructor(options: O, defaults: VenueDefaults) {
     const {
@@ -83,6 +136,116 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
       buckets: defaults.buckets(rateLimit),
     });
   }
+
+  /** The capability of `kind`, or `null` (also for kinds that are not a `HistoryKind`). */
+  #capability(kind: DataKind): KindCapability | null {
+    return (this.capabilities.kinds as Readonly<Record<string, KindCapability | null>>)[kind] ?? null;
+  }
+
+  /**
+   * Whether this client serves `kind` at all (over REST or live) and, given `interval`, on that
+   * interval. Answers from `capabilities`, without a request.
+   * @example binance.serves('openInterest', '1m') // false: statistics start at 5m
+   */
+  serves(kind: DataKind, interval?: Interval): boolean {
+    const capability = this.#capability(kind);
+    if (!capability) return false;
+    return interval === undefined || capability.intervals.includes(interval);
+  }
+
+  /**
+   * History of one series over `[from, to)`, in ascending pages: one dispatch to `candles`,
+   * `funding`, `openInterest`, … A kind, interval or ratio kind the client does not serve (and a
+   * kind it serves only as a current value or live) rejects the first `next()` with
+   * `UnsupportedError`, the same on every venue. `[t, t)` is empty (no request).
+   * @example
+   * for await (const page of client.history('openInterest', { symbol: 'BTC', interval: '5m', from, to })) store(page);
+   */
+  history<K extends HistoryKind>(kind: K, params: SeriesParams): AsyncIterable<RecordOf<K>[]> {
+    return this.#history(kind, params) as AsyncIterable<RecordOf<K>[]>;
+  }
+
+  async *#history(kind: HistoryKind, params: SeriesParams): AsyncGenerator<AnyRecord[], void, undefined> {
+    const capability = this.#capability(kind);
+    const name = `${this.venue} ${String(kind)}`;
+    if (!capability) throw new UnsupportedError(`${this.venue} does not serve ${String(kind)}`);
+    if (capability.rest !== 'history') {
+      throw new UnsupportedError(
+        capability.rest === 'snapshot'
+          ? `${name} is a current value only: use snapshot()`
+          : `${name} has no REST history (live only)`,
+      );
+    }
+    const { interval } = params;
+    if (capability.intervals.length > 0) {
+      if (interval === undefined) {
+        throw new InvalidArgumentError(`${name} needs an interval`, {
+          meta: { Supported: capability.intervals.join(' ') },
+        });
+      }
+      assertInterval(interval);
+      if (!capability.intervals.includes(interval)) {
+        throw new UnsupportedError(`${name} has no ${interval} interval`, {
+          meta: { Supported: capability.intervals.join(' ') },
+        });
+      }
+    } else if (interval !== undefined) {
+      throw new UnsupportedError(`${name} is on the instrument's own period: pass no interval`);
+    }
+    const ratioKind = params.ratioKind ?? 'global';
+    if (kind === 'longShortRatio') {
+      if (!capability.ratioKinds?.includes(ratioKind)) {
+        throw new UnsupportedError(`${this.venue} has no ${ratioKind} long/short ratio`, {
+          meta: { Supported: capability.ratioKinds?.join(' ') },
+        });
+      }
+    } else if (params.ratioKind !== undefined) {
+      throw new InvalidArgumentError(`ratioKind applies to longShortRatio only, not ${String(kind)}`);
+    }
+    const range = toRange(params.from, params.to);
+    if (range.from === range.to) return;
+    yield* this.historyOf(kind, {
+      symbol: params.symbol,
+      from: range.from,
+      to: range.to,
+      interval,
+      ratioKind,
+      signal: params.signal,
+    });
+  }
+
+  /** The venue's dispatch from a checked `history()` request to its history method. */
+  protected abstract historyOf(kind: HistoryKind, request: SeriesRequest): AsyncIterable<AnyRecord[]>;
+
+  /**
+   * The current value of `kind` for one symbol, where the venue has a current-value endpoint
+   * (predicted funding on Binance, Bybit and OKX; open interest on Coinalyze); anything else rejects
+   * with `UnsupportedError`.
+   */
+  async snapshot<K extends SnapshotKind>(kind: K, params: SnapshotParams): Promise<RecordOf<K>[]> {
+    return (await this.snapshotOf(kind, params)) as RecordOf<K>[];
+  }
+
+  /** The venue's current-value endpoints; the default serves none. */
+  protected snapshotOf(kind: SnapshotKind, _params: SnapshotParams): Promise<AnyRecord[]> {
+    return Promise.reject(new UnsupportedError(`${this.venue} has no current ${kind} endpoint`));
+  }
+
+  /**
+   * The instrument's funding period in ms (1 h, 4 h and 8 h exist), read from the venue's
+   * instrument data and reused for an hour.
+   */
+  async fundingPeriod(symbol: string, options: { signal?: AbortSignal } = {}): Promise<number> {
+    const cached = this.#fundingPeriods.get(symbol);
+    const at = this.now();
+    if (cached && at - cached.at < FUNDING_PERIOD_TTL_MS && at >= cached.at) return cached.ms;
+    const ms = await this.readFundingPeriod(symbol, options.signal);
+    this.#fundingPeriods.set(symbol, { ms, at });
+    return ms;
+  }
+
+  /** Reads one instrument's funding period from the venue. */
+  protected abstract readFundingPeriod(symbol: string, signal: AbortSignal | undefined): Promise<number>;
 
   /** The venue's perpetuals with their canonical mapping. */
   abstract instruments(options?: { signal?: AbortSignal }): Promise<InstrumentInfo[]>;

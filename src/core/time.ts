@@ -45,15 +45,19 @@ export interface TimeRange {
 }
 
 /**
- * Validates and converts a `[from, to)` range; `from` must be before `to`.
+ * Validates and converts a `[from, to)` range; `from` must not be after `to`. `[t, t)` is the empty
+ * range (a resume loop that is up to date asks for it): callers serve it without a request.
  * @example toRange('2024-01-01', '2024-01-02') // { from: 1704067200000, to: 1704153600000 }
  */
 export function toRange(from: TimeInput, to: TimeInput): TimeRange {
   const range = { from: toEpochMs(from, 'from'), to: toEpochMs(to, 'to') };
-  if (range.from >= range.to) {
-    throw new InvalidArgumentError('from must be before to ([from, to) is half-open)', {
-      meta: { From: new Date(range.from).toISOString(), To: new Date(range.to).toISOString() },
-    });
+  if (range.from > range.to) {
+    throw new InvalidArgumentError(
+      'from must be before to, or equal for an empty range ([from, to) is half-open)',
+      {
+        meta: { From: new Date(range.from).toISOString(), To: new Date(range.to).toISOString() },
+      },
+    );
   }
   return range;
 }

@@ -158,7 +158,12 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
     let weight = 1;
     if (path === '/fapi/v1/klines') weight = klineWeight(intParam(url, 'limit') ?? 500);
     else if (path === '/fapi/v1/premiumIndex') weight = url.searchParams.has('symbol') ? 1 : 10;
-    else if (path === '/fapi/v1/fundingRate' || path.startsWith('/futures/data/')) weight = 0;
+    else if (
+      path === '/fapi/v1/fundingRate' ||
+      path === '/fapi/v1/fundingInfo' ||
+      path.startsWith('/futures/data/')
+    )
+      weight = 0;
 
     const used = budget.spend(clientId, weight, t);
     if (used === undefined) {
@@ -327,6 +332,20 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
             })),
         );
       }
+      case '/fapi/v1/fundingInfo':
+        // Only instruments whose cap, floor or interval were adjusted are listed (`?symbol=` is ignored).
+        return ok(
+          Object.entries(BINANCE_INSTRUMENTS)
+            .filter(([name, i]) => name.startsWith('1000') && market.asset(i.symbol))
+            .map(([symbol]) => ({
+              symbol,
+              adjustedFundingRateCap: '0.02000000',
+              adjustedFundingRateFloor: '-0.02000000',
+              fundingIntervalHours: FUNDING_EVERY / (60 * MINUTE),
+              disclaimer: false,
+              updateTime: Date.UTC(2024, 0, 1),
+            })),
+        );
       case '/fapi/v1/premiumIndex': {
         const inst = instrumentOf(url);
         if (inst instanceof Response) return inst;

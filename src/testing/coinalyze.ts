@@ -260,6 +260,26 @@ export function createCoinalyzeSimulator(market: SyntheticMarket, options: Coina
         return json(EXCHANGES);
       case '/future-markets':
         return json(COINALYZE_MARKETS.map(({ asset: _a, multiplier: _m, ...row }) => row));
+      case '/open-interest': {
+        // Current values: `{ symbol, value, update }` with `update` in ms, base units unless `convert_to_usd`.
+        if (symbols.length === 0) return bad('symbols is required');
+        if (symbols.length > 20) return bad('maximum 20 symbols are allowed');
+        const usd = url.searchParams.get('convert_to_usd') === 'true';
+        const minute = floorToInterval(t, '1m');
+        const body = [];
+        for (const symbol of symbols) {
+          const mkt = bySymbol.get(symbol);
+          const asset = mkt?.asset;
+          if (!mkt || !asset || !market.asset(asset) || !market.has(asset, minute)) continue;
+          const oi = market.openInterest(asset, minute);
+          body.push({
+            symbol,
+            value: usd ? oi * market.markPrice(asset, minute) : oi / mkt.multiplier,
+            update: t,
+          });
+        }
+        return json(body);
+      }
       case '/ohlcv-history':
       case '/open-interest-history':
       case '/funding-rate-history':

@@ -106,15 +106,18 @@ describe('BinanceClient.candles', () => {
     await binance.close();
   });
 
-  it('behavior: an empty range yields nothing; an inverted one is an InvalidArgumentError', async () => {
+  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
     const binance = client();
     const forming = Math.floor(NOW / MIN) * MIN;
     expect(
       (await collect(binance.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN })))
         .rows,
     ).toEqual([]);
+    expect(
+      (await collect(binance.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
+    ).toEqual([]);
     await expect(
-      collect(binance.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming })),
+      collect(binance.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
     await binance.close();
   });

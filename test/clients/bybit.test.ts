@@ -124,15 +124,18 @@ describe('BybitClient.candles', () => {
     await bybit.close();
   });
 
-  it('behavior: an empty range yields nothing; an inverted one is an InvalidArgumentError', async () => {
+  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
     const bybit = client();
     const forming = Math.floor(NOW / MIN) * MIN;
     const empty = await collect(
       bybit.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN }),
     );
     expect(empty.rows).toEqual([]);
+    expect(
+      (await collect(bybit.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
+    ).toEqual([]);
     await expect(
-      collect(bybit.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming })),
+      collect(bybit.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
     await bybit.close();
   });
@@ -393,9 +396,11 @@ describe('BybitClient other kinds', () => {
       expect(r.longShare).toBeCloseTo(long, 12);
       expect(r.ratio).toBeCloseTo(long / (1 - long), 9);
     }
-    expect(() =>
-      bybit.longShortRatio({ symbol: 'BTC', interval: '1h', from, to: from + HOUR, kind: 'topAccount' }),
-    ).toThrow(UnsupportedError);
+    await expect(
+      collect(
+        bybit.longShortRatio({ symbol: 'BTC', interval: '1h', from, to: from + HOUR, kind: 'topAccount' }),
+      ),
+    ).rejects.toBeInstanceOf(UnsupportedError);
     await expect(
       collect(bybit.openInterest({ symbol: 'BTC', interval: '1m', from, to: from + HOUR })),
     ).rejects.toBeInstanceOf(UnsupportedError);

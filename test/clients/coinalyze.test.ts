@@ -175,15 +175,18 @@ describe('CoinalyzeClient.candles', () => {
     await coinalyze.close();
   });
 
-  it('behavior: an empty range yields nothing; an inverted one is an InvalidArgumentError', async () => {
+  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
     const coinalyze = client();
     const forming = Math.floor(NOW / MIN) * MIN;
     expect(
       (await collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN })))
         .rows,
     ).toEqual([]);
+    expect(
+      (await collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
+    ).toEqual([]);
     await expect(
-      collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming })),
+      collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
     await coinalyze.close();
   });
@@ -442,9 +445,9 @@ describe('CoinalyzeClient batching and other kinds', () => {
       expect(r.longShare).toBeCloseTo(long, 12);
       expect(r.ratio).toBeCloseTo(long / (1 - long), 4);
     }
-    expect(() => coinalyze.longShortRatio({ symbol: 'ETH', from, to, kind: 'topPosition' })).toThrow(
-      UnsupportedError,
-    );
+    await expect(
+      collect(coinalyze.longShortRatio({ symbol: 'ETH', from, to, kind: 'topPosition' })),
+    ).rejects.toBeInstanceOf(UnsupportedError);
     await coinalyze.close();
   });
 

@@ -8,8 +8,7 @@
  * - taker-buy volume inside candles: Binance and Coinalyze only (Bybit and OKX klines lack it);
  * - long/short shares: OKX reports the ratio only; top-trader ratios: Binance and OKX only;
  *   Coinalyze has no long/short data for OKX instruments (the symbol is absent from its answers);
- * - liquidation history over REST: Coinalyze only (Binance and Bybit throw `UnsupportedError`, OKX has no
- *   REST history either);
+ * - liquidation history over REST: Coinalyze only (Binance, Bybit and OKX reject with `UnsupportedError`);
  * - granularity: Bybit statistics 5m–1d, OKX rubik 5m and up (latest 1,440 rows), Binance statistics
  *   30 days, Coinalyze intraday ~1,500 buckets — the window below (1h, late May 2024) fits them all.
  */
@@ -195,10 +194,19 @@ describe('one market seen the same from every venue', () => {
 
   it('documents what a venue cannot serve', async () => {
     const params = { symbol: 'BTC', interval: '1h' as const, from: FROM, to: TO };
-    expect(() => bybit.longShortRatio({ ...params, kind: 'topPosition' })).toThrow(UnsupportedError);
-    await expect(collect(binance.liquidations(params))).rejects.toBeInstanceOf(UnsupportedError);
-    expect('liquidations' in bybit).toBe(false);
-    expect('liquidations' in okx).toBe(false);
+    // Every unserved method rejects the first next() with UnsupportedError (none throws, none is missing).
+    await expect(collect(bybit.longShortRatio({ ...params, kind: 'topPosition' }))).rejects.toBeInstanceOf(
+      UnsupportedError,
+    );
+    for (const pages of [
+      binance.liquidations(params),
+      bybit.liquidations(params),
+      bybit.takerVolume(params),
+      okx.liquidations(params),
+      viaCoinalyze.bybit.takerVolume(params),
+    ]) {
+      await expect(collect(pages)).rejects.toBeInstanceOf(UnsupportedError);
+    }
     const liquidations = await collect(viaCoinalyze.bybit.liquidations(params));
     expect(liquidations).toHaveLength(48);
     expect(liquidations[0]!.longUsd).toBeCloseTo(market.liquidations('BTC', FROM).longUsd, 6);

@@ -170,14 +170,17 @@ describe('OkxClient.candles', () => {
     await okx.close();
   });
 
-  it('behavior: an empty range yields nothing; an inverted one is an InvalidArgumentError', async () => {
+  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
     const okx = client();
     const forming = Math.floor(NOW / MIN) * MIN;
     expect(
       (await collect(okx.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN }))).rows,
     ).toEqual([]);
+    expect(
+      (await collect(okx.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
+    ).toEqual([]);
     await expect(
-      collect(okx.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming })),
+      collect(okx.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
     await okx.close();
   });

@@ -16,6 +16,7 @@ import {
 } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
+  AnyRecord,
   Candle,
   FundingRate,
   Liquidation,
@@ -37,7 +38,22 @@ import {
   snapFundingTime,
 } from '../../normalize/binance.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { LiveVenueClient, type StreamContext } from '../base.js';
+import {
+  intervalOf,
+  LiveVenueClient,
+  type SeriesRequest,
+  type SnapshotKind,
+  type SnapshotParams,
+  type StreamContext,
+  signalOf,
+} from '../base.js';
+import {
+  BINANCE_CAPABILITIES,
+  BINANCE_STATS_PERIODS,
+  type Capabilities,
+  DEFAULT_FUNDING_PERIOD_MS,
+  type HistoryKind,
+} from '../capabilities.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import { normalisedPages, type Schema, type VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
@@ -46,11 +62,9 @@ import { BinanceStreams } from './ws.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
-/** Statistics endpoints (`/futures/data/*`) keep the latest 30 days. */
-const STATS_RETENTION = 30 * DAY;
 /** Kline page size: `limit=499` costs 2 weight, the most candles per weight (see the reference, §1.3). */
 export const BINANCE_KLINE_PAGE = 499;
-const STATS_PERIODS = new Set<Interval>(['5m', '15m', '30m', '1h', '2h', '4h', '6h', '12h', '1d']);
+const STATS_PERIODS: ReadonlySet<Interval> = new Set(BINANCE_STATS_PERIODS);
 const LONG_SHORT_PATHS: Record<LongShortKind, string> = {
   global: '/futures/data/globalLongShortAccountRatio',
   topAccount: '/futures/data/topLongShortAccountRatio',
@@ -113,6 +127,10 @@ export class BinanceClient extends LiveVenueClient {
   /** Venue name. */
   readonly venue = 'binance' as const;
   protected readonly registryExchange = 'binance' as const;
+  /** What Binance serves (`BINANCE_CAPABILITIES`). */
+  readonly capabilities: Capabilities = BINANCE_CAPABILITIES;
+  /** `fundingInfo` (instruments whose funding was adjusted), loaded once per hour. */
+  #fundingInfo: { hours: Map<string, number>; at: number } | undefined;
 
   constructor(options: ClientOptions = {}) {
     super(options, {
@@ -178,6 +196,7 @@ export class BinanceClient extends LiveVenueClient {
     const { interval } = params;
     assertInterval(interval);
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const signal = params.signal;
     const instrument = await this.instrument(params.symbol, signal);
     const step = interval === '1M' ? 31 * DAY : intervalMs(interval);
@@ -226,6 +245,7 @@ export class BinanceClient extends LiveVenueClient {
   /** Settled funding rates in `[from, to)` (by funding time snapped to the hour grid), ascending. */
   async *funding(params: HistoryParams): AsyncGenerator<FundingRate[], void, undefined> {
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const signal = params.signal;
     const instrument = await this.instrument(params.symbol, signal);
     const to = Math.min(range.to, this.now() + MINUTE);
@@ -290,13 +310,14 @@ export class BinanceClient extends LiveVenueClient {
       });
     }
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const signal = params.signal;
     const instrument = await this.instrument(params.symbol, signal);
     const step = intervalMs(interval);
     const now = this.now();
     const to = Math.min(range.to, floorToInterval(now, interval));
-    // The oldest period the venue still has; one period of margin for clocks and the daily cut.
-    const earliest = ceilToInterval(now - STATS_RETENTION, interval) + step;
+    // The oldest period the venue still has (one period of margin for clocks and the daily cut).
+    const earliest = BINANCE_CAPABILITIES.kinds.openInterest!.earliest(now, interval);
     const from = ceilToInterval(
       this.clampToRetention(range.from, earliest, to, path, 'the latest 30 days'),
       interval,
@@ -361,6 +382,54 @@ export class BinanceClient extends LiveVenueClient {
     throw new UnsupportedError(
       'Binance has no public REST history of liquidations; use CoinalyzeClient.liquidations',
     );
+  }
+
+  /** `history()`'s dispatch to the methods above. */
+  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
+    const base = { symbol: r.symbol, from: r.from, to: r.to, ...signalOf(r.signal) };
+    switch (kind) {
+      case 'candles':
+        return this.candles({ ...base, interval: intervalOf(r) });
+      case 'funding':
+        return this.funding(base);
+      case 'openInterest':
+        return this.openInterest({ ...base, interval: intervalOf(r) });
+      case 'longShortRatio':
+        return this.longShortRatio({ ...base, interval: intervalOf(r), kind: r.ratioKind });
+      case 'takerVolume':
+        return this.takerVolume({ ...base, interval: intervalOf(r) });
+      default:
+        return this.liquidations({ ...base, interval: intervalOf(r) });
+    }
+  }
+
+  /** Current predicted funding (`premiumIndex`). */
+  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
+    if (kind !== 'predictedFunding') return super.snapshotOf(kind, params);
+    const out: AnyRecord[] = [];
+    for await (const page of this.predictedFunding(params)) out.push(...page);
+    return out;
+  }
+
+  /**
+   * The funding period from `/fapi/v1/fundingInfo`, which lists only the instruments whose cap,
+   * floor or interval were adjusted; any other instrument funds every 8 h.
+   */
+  protected async readFundingPeriod(symbol: string, signal: AbortSignal | undefined): Promise<number> {
+    const instrument = await this.instrument(symbol, signal);
+    const at = this.now();
+    if (!this.#fundingInfo || at - this.#fundingInfo.at >= 3_600_000 || at < this.#fundingInfo.at) {
+      const { data } = await this.transport.get({
+        path: '/fapi/v1/fundingInfo',
+        bucket: 'funding',
+        cost: 1,
+        schema: raw.fundingInfo,
+        signal,
+      });
+      this.#fundingInfo = { hours: new Map(data.map((r) => [r.symbol, r.fundingIntervalHours])), at };
+    }
+    const hours = this.#fundingInfo.hours.get(instrument.instrument);
+    return hours === undefined ? DEFAULT_FUNDING_PERIOD_MS : hours * 3_600_000;
   }
 
   /** The live side: BinanceStreams with this client's egresses, registry and REST gap fill. */

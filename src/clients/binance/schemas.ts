@@ -77,6 +77,15 @@ export const premiumIndex = z.object({
 });
 export type BinancePremiumIndex = z.infer<typeof premiumIndex>;
 
+/** One row of `/fapi/v1/fundingInfo`: only instruments whose cap, floor or interval were adjusted. */
+export const fundingInfoRow = z.object({
+  symbol: z.string(),
+  fundingIntervalHours: z.number().positive(),
+});
+export type BinanceFundingInfoRow = z.infer<typeof fundingInfoRow>;
+/** `GET /fapi/v1/fundingInfo`. */
+export const fundingInfo = z.array(fundingInfoRow);
+
 export const openInterestHistRow = z.object({
   symbol: z.string(),
   sumOpenInterest: decimal,

@@ -5,15 +5,19 @@ import {
   UnknownSymbolError,
   UnsupportedError,
 } from '../../core/errors.js';
+import type { Interval } from '../../core/intervals.js';
 import { assertInterval, ceilToInterval, floorToInterval, intervalMs } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
+  AnyRecord,
   Candle,
   FundingRate,
+  Liquidation,
   LongShortKind,
   LongShortRatio,
   OpenInterest,
   PredictedFunding,
+  TakerVolume,
 } from '../../core/types.js';
 import {
   bybitCandles,
@@ -26,11 +30,30 @@ import {
   decodeBybitKlines,
 } from '../../normalize/bybit.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { LiveVenueClient, type StreamContext } from '../base.js';
+import {
+  intervalOf,
+  LiveVenueClient,
+  type SeriesRequest,
+  type SnapshotKind,
+  type SnapshotParams,
+  type StreamContext,
+  signalOf,
+} from '../base.js';
+import {
+  bybitCapabilities,
+  type Capabilities,
+  DEFAULT_FUNDING_PERIOD_MS,
+  type HistoryKind,
+} from '../capabilities.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import { normalisedPages, type Schema, type VenueAdapter } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams } from '../types.js';
-import { bybitKlineInterval, bybitStatsInterval } from './intervals.js';
+import {
+  BYBIT_KLINE_INTERVALS,
+  BYBIT_STATS_INTERVALS,
+  bybitKlineInterval,
+  bybitStatsInterval,
+} from './intervals.js';
 import * as raw from './schemas.js';
 import { BybitStreams } from './ws.js';
 
@@ -161,6 +184,11 @@ export class BybitClient extends LiveVenueClient {
   /** Venue name. */
   readonly venue = 'bybit' as const;
   protected readonly registryExchange = 'bybit' as const;
+  /** What Bybit serves: no taker volume, liquidations live only, open interest in base units only. */
+  readonly capabilities: Capabilities = bybitCapabilities(
+    Object.keys(BYBIT_KLINE_INTERVALS) as Interval[],
+    Object.keys(BYBIT_STATS_INTERVALS) as Interval[],
+  );
 
   constructor(options: ClientOptions = {}) {
     super(options, {
@@ -229,6 +257,7 @@ export class BybitClient extends LiveVenueClient {
     assertInterval(interval);
     const spelling = bybitKlineInterval(interval);
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const { signal } = params;
     const instrument = await this.instrument(params.symbol, signal);
     const step = interval === '1M' ? 31 * DAY : intervalMs(interval);
@@ -284,6 +313,7 @@ export class BybitClient extends LiveVenueClient {
    */
   async *funding(params: HistoryParams): AsyncGenerator<FundingRate[], void, undefined> {
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const { signal } = params;
     const instrument = await this.instrument(params.symbol, signal);
     const to = Math.min(range.to, this.now() + MINUTE);
@@ -342,6 +372,7 @@ export class BybitClient extends LiveVenueClient {
     const { interval } = params;
     const spelling = bybitStatsInterval(interval);
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const { signal } = params;
     const instrument = await this.instrument(params.symbol, signal);
     const step = intervalMs(interval);
@@ -379,7 +410,9 @@ export class BybitClient extends LiveVenueClient {
 
   /**
    * One-sided open interest in base units (`singleOpenInterest`, or half of the two-sided
-   * `openInterest` where rows lack it), periods 5m–1d, back to the listing.
+   * `openInterest` where rows lack it), periods 5m–1d, back to the listing. `openInterestUsd` is
+   * absent: the history carries no price, and multiplying by a candle's price would be an estimate,
+   * not the venue's figure (`/v5/market/tickers` has an exact `openInterestValue`, for now only).
    */
   openInterest(params: IntervalHistoryParams): AsyncGenerator<OpenInterest[], void, undefined> {
     return this.#stats(
@@ -398,7 +431,7 @@ export class BybitClient extends LiveVenueClient {
   ): AsyncGenerator<LongShortRatio[], void, undefined> {
     const kind = params.kind ?? 'global';
     if (kind !== 'global') {
-      throw new UnsupportedError(`Bybit has no ${kind} long/short ratio (only all accounts: 'global')`);
+      return rejecting(`Bybit has no ${kind} long/short ratio (only all accounts: 'global')`);
     }
     return this.#stats(
       params,
@@ -410,8 +443,65 @@ export class BybitClient extends LiveVenueClient {
     );
   }
 
+  /** Not served: Bybit v5 has no REST endpoint for taker volume (Coinalyze candles carry `takerBuyVolume`). */
+  takerVolume(_params: IntervalHistoryParams): AsyncGenerator<TakerVolume[], void, undefined> {
+    return rejecting('Bybit has no REST taker volume; use CoinalyzeClient.candles (takerBuyVolume)');
+  }
+
+  /** Not served: Bybit has no REST history of liquidations (use Coinalyze, or `watchLiquidations`). */
+  liquidations(_params: IntervalHistoryParams): AsyncGenerator<Liquidation[], void, undefined> {
+    return rejecting('Bybit has no REST history of liquidations; use CoinalyzeClient.liquidations');
+  }
+
+  /** `history()`'s dispatch to the methods above. */
+  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
+    const base = { symbol: r.symbol, from: r.from, to: r.to, ...signalOf(r.signal) };
+    switch (kind) {
+      case 'candles':
+        return this.candles({ ...base, interval: intervalOf(r) });
+      case 'funding':
+        return this.funding(base);
+      case 'openInterest':
+        return this.openInterest({ ...base, interval: intervalOf(r) });
+      case 'longShortRatio':
+        return this.longShortRatio({ ...base, interval: intervalOf(r), kind: r.ratioKind });
+      case 'takerVolume':
+        return this.takerVolume({ ...base, interval: intervalOf(r) });
+      default:
+        return this.liquidations({ ...base, interval: intervalOf(r) });
+    }
+  }
+
+  /** Current predicted funding (`/v5/market/tickers`). */
+  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
+    if (kind !== 'predictedFunding') return super.snapshotOf(kind, params);
+    const out: AnyRecord[] = [];
+    for await (const page of this.predictedFunding(params)) out.push(...page);
+    return out;
+  }
+
+  /** The funding period from `/v5/market/instruments-info` (`fundingInterval`, minutes); 8 h when absent. */
+  protected async readFundingPeriod(symbol: string, signal: AbortSignal | undefined): Promise<number> {
+    const instrument = await this.instrument(symbol, signal);
+    const { data } = await this.#get(
+      '/v5/market/instruments-info',
+      { symbol: instrument.instrument },
+      raw.instrumentsInfo,
+      signal,
+    );
+    const row = data.result.list.find((r) => r.symbol === instrument.instrument);
+    const minutes = row?.fundingInterval;
+    return minutes !== undefined && minutes > 0 ? minutes * MINUTE : DEFAULT_FUNDING_PERIOD_MS;
+  }
+
   /** The live side: BybitStreams with this client's egresses, registry and REST gap fill. */
   protected createStreams(context: StreamContext): BybitStreams {
     return new BybitStreams(context);
   }
+}
+
+/** An iteration whose first `next()` rejects with `UnsupportedError` (what every unserved method returns). */
+// biome-ignore lint/correctness/useYield: rejects by design before yielding anything.
+async function* rejecting<T>(message: string): AsyncGenerator<T, void, undefined> {
+  throw new UnsupportedError(message);
 }

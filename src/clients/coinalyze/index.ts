@@ -1,8 +1,8 @@
+export { COINALYZE_RETENTION_POINTS } from '../capabilities.js';
 export {
   COINALYZE_DEFAULT_RATE_LIMIT,
   COINALYZE_MAX_SYMBOLS,
   COINALYZE_PAGE,
-  COINALYZE_RETENTION_POINTS,
   CoinalyzeClient,
   type CoinalyzeClientOptions,
   type CoinalyzeHistoryParams,

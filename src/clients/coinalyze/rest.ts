@@ -16,6 +16,7 @@ import {
 import { registerSecret } from '../../core/redact.js';
 import { type TimeInput, toRange } from '../../core/time.js';
 import type {
+  AnyRecord,
   Candle,
   Exchange,
   FundingRate,
@@ -24,6 +25,7 @@ import type {
   LongShortRatio,
   OpenInterest,
   PredictedFunding,
+  TakerVolume,
 } from '../../core/types.js';
 import {
   coinalyzeCandles,
@@ -36,22 +38,33 @@ import {
   coinalyzePredictedFunding,
 } from '../../normalize/coinalyze.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { VenueClient } from '../base.js';
+import {
+  intervalOf,
+  type SeriesRequest,
+  type SnapshotKind,
+  type SnapshotParams,
+  signalOf,
+  VenueClient,
+} from '../base.js';
+import {
+  type Capabilities,
+  COINALYZE_RETENTION_POINTS,
+  coinalyzeCapabilities,
+  DEFAULT_FUNDING_PERIOD_MS,
+  type HistoryKind,
+} from '../capabilities.js';
 import { orderedPages } from '../pagination.js';
 import type { Schema, VenueAdapter } from '../transport/index.js';
 import type { ClientOptions } from '../types.js';
-import { coinalyzeInterval, isCoinalyzeIntraday } from './intervals.js';
+import { COINALYZE_INTERVALS, coinalyzeInterval, isCoinalyzeIntraday } from './intervals.js';
 import * as raw from './schemas.js';
 
 const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
 
 /** Coinalyze's published budget: 40 calls per minute per API key, each symbol of a request one call. */
 export const COINALYZE_DEFAULT_RATE_LIMIT = { limit: 40, intervalMs: MINUTE } as const;
 /** Symbols per request at most (`symbols` takes up to 20). */
 export const COINALYZE_MAX_SYMBOLS = 20;
-/** Buckets kept for intraday intervals (the venue keeps 1,500–2,000; the lower figure is assumed). */
-export const COINALYZE_RETENTION_POINTS = 1500;
 /** Buckets asked for per request. */
 export const COINALYZE_PAGE = 1500;
 
@@ -182,8 +195,16 @@ interface Kind<I, T> {
 export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
   /** Source name. */
   readonly venue = 'coinalyze' as const;
-  /** The venue whose instruments the single-symbol methods read. */
+  /** The venue whose instruments the single-symbol methods read (and the `exchange` of every series of `history()`). */
   readonly exchange: Exchange;
+  /**
+   * What Coinalyze serves for `exchange`: history of every kind but taker volume (candles carry
+   * `takerBuyVolume`), long/short ratios for Binance and Bybit instruments only, nothing live;
+   * intraday intervals the latest 1,500 buckets. `snapshot('openInterest')` reads the current value.
+   */
+  readonly capabilities: Capabilities;
+  /** The bucket of funding history: the longest Coinalyze interval that divides the funding period. */
+  readonly #fundingBucket: Interval;
 
   constructor(options: CoinalyzeClientOptions) {
     const { apiKey, rateLimit = COINALYZE_DEFAULT_RATE_LIMIT } = options;
@@ -207,6 +228,15 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
       },
     );
     this.exchange = options.exchange ?? 'binance';
+    const period = options.fundingIntervalMs ?? DEFAULT_FUNDING_PERIOD_MS;
+    this.#fundingBucket =
+      (['4h', '2h', '1h', '30m', '15m', '5m', '1m'] as const).find((i) => period % intervalMs(i) === 0) ??
+      '1h';
+    this.capabilities = coinalyzeCapabilities(Object.keys(COINALYZE_INTERVALS) as Interval[], {
+      longShortRatio: this.exchange !== 'okx',
+      fundingBucket: this.#fundingBucket,
+      fundingPeriodMs: period,
+    });
   }
 
   /** The registry maps the instruments of `exchange` (entries carry the underlying venue). */
@@ -252,6 +282,7 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
     const spelling = coinalyzeInterval(interval);
     const exchange = params.exchange ?? this.exchange;
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const { signal } = params;
     if (params.symbols.length === 0) return;
     const registry = await this.registry(signal ? { signal } : {});
@@ -369,10 +400,7 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
    * Coinalyze interval that divides it (4h for 8 h funding).
    */
   fundingMany(params: CoinalyzeManyParams): AsyncGenerator<FundingRate[], void, undefined> {
-    const grid = this.options.fundingIntervalMs ?? 8 * HOUR;
-    const fallback = (['4h', '2h', '1h', '30m', '15m', '5m', '1m'] as const).find(
-      (i) => grid % intervalMs(i) === 0,
-    );
+    const grid = this.options.fundingIntervalMs ?? DEFAULT_FUNDING_PERIOD_MS;
     return this.#history(
       params,
       {
@@ -381,7 +409,7 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
         normalize: (items, instrument, interval, now) =>
           coinalyzeFunding(items, { instrument, interval, now, fundingIntervalMs: grid }),
       },
-      fallback ?? '1h',
+      this.#fundingBucket,
     );
   }
 
@@ -448,13 +476,90 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
     params: CoinalyzeHistoryParams & { kind?: LongShortKind },
   ): AsyncGenerator<LongShortRatio[], void, undefined> {
     if ((params.kind ?? 'global') !== 'global') {
-      throw new UnsupportedError("Coinalyze serves only the all-accounts ('global') long/short ratio");
+      return rejecting("Coinalyze serves only the all-accounts ('global') long/short ratio");
     }
     return this.longShortRatioMany(single(params));
+  }
+
+  /** Not served: Coinalyze has no taker-volume series; `candles` carry `takerBuyVolume`. */
+  takerVolume(_params: CoinalyzeHistoryParams): AsyncGenerator<TakerVolume[], void, undefined> {
+    return rejecting('Coinalyze has no taker-volume series; candles carry takerBuyVolume');
+  }
+
+  /**
+   * `history()`'s dispatch: the series of `exchange`; funding in buckets of the funding grid,
+   * predicted funding in 1h buckets, open interest in base units only (USD would cost a second call
+   * per page: use `openInterest({ usd: true })`).
+   */
+  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
+    const base = { symbol: r.symbol, from: r.from, to: r.to, ...signalOf(r.signal) };
+    switch (kind) {
+      case 'candles':
+        return this.candles({ ...base, interval: intervalOf(r) });
+      case 'funding':
+        return this.funding(base);
+      case 'predictedFunding':
+        return this.predictedFunding({ ...base, interval: '1h' });
+      case 'openInterest':
+        return this.openInterest({ ...base, interval: intervalOf(r) });
+      case 'longShortRatio':
+        return this.longShortRatio({ ...base, interval: intervalOf(r), kind: r.ratioKind });
+      case 'liquidations':
+        return this.liquidations({ ...base, interval: intervalOf(r) });
+      default:
+        return this.takerVolume(base);
+    }
+  }
+
+  /**
+   * Current open interest (`/open-interest`): one-sided, in base units (the value is in the market's
+   * `oi_lq_vol_denominated_in` units, as in the history, × multiplier) and in USD
+   * (`convert_to_usd=true`, a second call), as a `1m` record at the minute of the venue's `update`.
+   * Current funding is not served: Coinalyze's docs leave the unit of `/funding-rate` open (its
+   * history is in percent, the reference's sample looks like a fraction), so no rate is guessed.
+   */
+  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
+    if (kind !== 'openInterest') return super.snapshotOf(kind, params);
+    const { signal } = params;
+    const instrument = await this.instrument(params.symbol, signal);
+    const ask = (usd: boolean) =>
+      this.transport.get({
+        path: '/open-interest',
+        query: { symbols: instrument.instrument, convert_to_usd: String(usd) },
+        bucket: 'calls',
+        cost: 1,
+        schema: raw.currentValues,
+        signal,
+      });
+    const [base, usd] = await Promise.all([ask(false), ask(true)]);
+    const row = base.data.find((r) => r.symbol === instrument.instrument);
+    if (!row) return [];
+    const inUsd = usd.data.find((r) => r.symbol === instrument.instrument);
+    const record: OpenInterest = {
+      source: 'coinalyze',
+      exchange: instrument.exchange,
+      symbol: instrument.symbol,
+      interval: '1m',
+      ts: floorToInterval(row.update, '1m'),
+      openInterest: row.value * instrument.multiplier,
+      openInterestUsd: inUsd?.value,
+    };
+    return [record];
+  }
+
+  /** The funding period `funding()` assumes (`fundingIntervalMs`, default 8 h): Coinalyze does not publish one per instrument. */
+  protected readFundingPeriod(_symbol: string, _signal: AbortSignal | undefined): Promise<number> {
+    return Promise.resolve(this.options.fundingIntervalMs ?? DEFAULT_FUNDING_PERIOD_MS);
   }
 }
 
 function single<P extends CoinalyzeHistoryParams>(params: P): Omit<P, 'symbol'> & CoinalyzeManyParams {
   const { symbol, ...rest } = params;
   return { ...rest, symbols: [symbol] } as Omit<P, 'symbol'> & CoinalyzeManyParams;
+}
+
+/** An iteration whose first `next()` rejects with `UnsupportedError` (what every unserved method returns). */
+// biome-ignore lint/correctness/useYield: rejects by design before yielding anything.
+async function* rejecting<T>(message: string): AsyncGenerator<T, void, undefined> {
+  throw new UnsupportedError(message);
 }

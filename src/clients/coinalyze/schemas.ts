@@ -90,5 +90,12 @@ export type CoinalyzeFutureMarket = z.infer<typeof futureMarket>;
 /** `GET /future-markets`. */
 export const futureMarkets = z.array(futureMarket);
 
+/** One value of the current-value endpoints (`/open-interest`, `/funding-rate`): `update` in **ms**. */
+export const currentValue = z.object({ symbol: z.string(), value: z.number(), update: z.number().int() });
+/** One parsed current value. */
+export type CoinalyzeCurrentValue = z.infer<typeof currentValue>;
+/** `GET /open-interest`, `/funding-rate`, `/predicted-funding-rate`: one element per symbol that has a value. */
+export const currentValues = z.array(currentValue);
+
 /** `GET /exchanges` → `[{ name, code }]`. */
 export const exchanges = z.array(z.object({ name: z.string(), code: z.string() }));

@@ -1,10 +1,9 @@
+export { OKX_FUNDING_RETENTION_MS, OKX_RUBIK_RETENTION_ROWS } from '../capabilities.js';
 export {
   OKX_CANDLE_PAGE,
   OKX_FUNDING_PAGE,
-  OKX_FUNDING_RETENTION_MS,
   OKX_RATE_LIMITS,
   OKX_RUBIK_PAGE,
-  OKX_RUBIK_RETENTION_ROWS,
   OkxClient,
   type OkxClientOptions,
 } from './rest.js';

@@ -4,12 +4,21 @@ import {
   type PerpdataError,
   RateLimitError,
   UnknownSymbolError,
+  UnsupportedError,
 } from '../../core/errors.js';
-import { addInterval, assertInterval, ceilToInterval, floorToInterval } from '../../core/intervals.js';
+import {
+  addInterval,
+  assertInterval,
+  ceilToInterval,
+  floorToInterval,
+  type Interval,
+} from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
+  AnyRecord,
   Candle,
   FundingRate,
+  Liquidation,
   LongShortKind,
   LongShortRatio,
   OpenInterest,
@@ -28,7 +37,22 @@ import {
   okxTakerVolume,
 } from '../../normalize/okx.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { LiveVenueClient, type StreamContext } from '../base.js';
+import {
+  intervalOf,
+  LiveVenueClient,
+  type SeriesRequest,
+  type SnapshotKind,
+  type SnapshotParams,
+  type StreamContext,
+  signalOf,
+} from '../base.js';
+import {
+  type Capabilities,
+  DEFAULT_FUNDING_PERIOD_MS,
+  type HistoryKind,
+  OKX_RUBIK_RETENTION_ROWS,
+  okxCapabilities,
+} from '../capabilities.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import {
   normalisedPages,
@@ -37,13 +61,12 @@ import {
   type VenueAdapter,
 } from '../transport/index.js';
 import type { ClientOptions, HistoryParams, IntervalHistoryParams, RateLimit } from '../types.js';
-import { okxBar, okxRubikPeriod } from './intervals.js';
+import { OKX_BARS, OKX_RUBIK_PERIODS, okxBar, okxRubikPeriod } from './intervals.js';
 import * as raw from './schemas.js';
 import { OkxStreams } from './ws.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 const WINDOW = 2_000;
 
 /** History-candle page size (the maximum; older doc copies say 100, which the pagination tolerates). */
@@ -52,10 +75,6 @@ export const OKX_CANDLE_PAGE = 300;
 export const OKX_FUNDING_PAGE = 400;
 /** Rubik statistics page size (the maximum). */
 export const OKX_RUBIK_PAGE = 100;
-/** Rows the rubik statistics keep per period: the latest 1,440. */
-export const OKX_RUBIK_RETENTION_ROWS = 1440;
-/** How far back funding history reaches: about three months. */
-export const OKX_FUNDING_RETENTION_MS = 90 * DAY;
 
 const RUBIK = '/api/v5/rubik/stat/contracts';
 const LONG_SHORT_PATHS: Record<LongShortKind, string> = {
@@ -194,6 +213,11 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
   /** Venue name. */
   readonly venue = 'okx' as const;
   protected readonly registryExchange = 'okx' as const;
+  /** What OKX serves: funding about three months deep, rubik statistics the latest 1,440 rows, liquidations live only. */
+  readonly capabilities: Capabilities = okxCapabilities(
+    Object.keys(OKX_BARS) as Interval[],
+    Object.keys(OKX_RUBIK_PERIODS) as Interval[],
+  );
 
   constructor(options: OkxClientOptions = {}) {
     super(options, {
@@ -288,6 +312,7 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
     assertInterval(interval);
     const bar = okxBar(interval);
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const { signal } = params;
     const instrument = await this.instrument(params.symbol, signal);
     // Up to the forming candle's slot: `confirm` tells whether the venue has closed it.
@@ -329,12 +354,14 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
    */
   async *funding(params: HistoryParams): AsyncGenerator<FundingRate[], void, undefined> {
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const { signal } = params;
     const instrument = await this.instrument(params.symbol, signal);
     const now = this.now();
     const path = '/api/v5/public/funding-rate-history';
     const to = Math.min(range.to, now + MINUTE);
-    const from = this.#clamp(range.from, now - OKX_FUNDING_RETENTION_MS, path, to, 'about three months');
+    const earliest = this.capabilities.kinds.funding!.earliest(now);
+    const from = this.#clamp(range.from, earliest, path, to, 'about three months');
     if (from >= to) return;
     const fetchWindow = async (w: { start: number; end: number }, s: AbortSignal): Promise<FundingRate[]> => {
       const rows = await this.#window(
@@ -383,13 +410,14 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
     const { interval } = params;
     const period = okxRubikPeriod(interval);
     const range = toRange(params.from, params.to);
+    if (range.from === range.to) return; // [t, t): empty, no request
     const { signal } = params;
     const instrument = await this.instrument(params.symbol, signal);
     const now = this.now();
     const current = floorToInterval(now, interval);
     const to = Math.min(range.to, current);
     // The oldest row still kept, with one period of margin for clocks.
-    const earliest = addInterval(current, interval, -(OKX_RUBIK_RETENTION_ROWS - 2));
+    const earliest = this.capabilities.kinds.openInterest!.earliest(now, interval);
     const from = ceilToInterval(
       this.#clamp(range.from, earliest, path, to, `the latest ${OKX_RUBIK_RETENTION_ROWS} rows per period`),
       interval,
@@ -449,6 +477,54 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
         okxTakerVolume(rows, { instrument, interval: params.interval, unit: 'coin', now }),
       { unit: '0' },
     );
+  }
+
+  /** Not served: OKX documents no REST history of liquidations (use Coinalyze, or `watchLiquidations`). */
+  // biome-ignore lint/correctness/useYield: rejects by design before yielding anything.
+  async *liquidations(_params: IntervalHistoryParams): AsyncGenerator<Liquidation[], void, undefined> {
+    throw new UnsupportedError('OKX has no REST history of liquidations; use CoinalyzeClient.liquidations');
+  }
+
+  /** `history()`'s dispatch to the methods above. */
+  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
+    const base = { symbol: r.symbol, from: r.from, to: r.to, ...signalOf(r.signal) };
+    switch (kind) {
+      case 'candles':
+        return this.candles({ ...base, interval: intervalOf(r) });
+      case 'funding':
+        return this.funding(base);
+      case 'openInterest':
+        return this.openInterest({ ...base, interval: intervalOf(r) });
+      case 'longShortRatio':
+        return this.longShortRatio({ ...base, interval: intervalOf(r), kind: r.ratioKind });
+      case 'takerVolume':
+        return this.takerVolume({ ...base, interval: intervalOf(r) });
+      default:
+        return this.liquidations({ ...base, interval: intervalOf(r) });
+    }
+  }
+
+  /** Current predicted funding (`/public/funding-rate`). */
+  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
+    if (kind !== 'predictedFunding') return super.snapshotOf(kind, params);
+    const out: AnyRecord[] = [];
+    for await (const page of this.predictedFunding(params)) out.push(...page);
+    return out;
+  }
+
+  /** The funding period as `nextFundingTime − fundingTime` of `/public/funding-rate`; 8 h when the venue leaves it out. */
+  protected async readFundingPeriod(symbol: string, signal: AbortSignal | undefined): Promise<number> {
+    const instrument = await this.instrument(symbol, signal);
+    const { data } = await this.#get(
+      '/api/v5/public/funding-rate',
+      { instId: instrument.instrument },
+      raw.fundingRate,
+      signal,
+    );
+    const row = data.data[0];
+    const next = row?.nextFundingTime;
+    const period = row && typeof next === 'number' ? next - row.fundingTime : 0;
+    return period > 0 ? period : DEFAULT_FUNDING_PERIOD_MS;
   }
 
   /** The live side: OkxStreams with this client's egresses, registry and REST gap fill. */
