@@ -47,6 +47,24 @@ export {
 export { createOkxSimulator, OKX_INSTRUMENTS, type OkxSimOptions, type OkxSimStats } from './okx.js';
 export { deadPort, type LocalProxy, startProxy } from './proxy.js';
 export {
+  type FaultHandle,
+  type FaultTarget,
+  SIMULATED_VENUES,
+  type SimulatedClientOptions,
+  type SimulatedCoinalyzeOptions,
+  type SimulatedEndpoints,
+  type SimulatedExchange,
+  type SimulatedVenue,
+  type SimulateVenuesOptions,
+  type Simulation,
+  type SimulationBudgets,
+  type SimulationClock,
+  type SimulationFaults,
+  type SimulationStats,
+  simulateVenues,
+  type VenueCounters,
+} from './simulate.js';
+export {
   LocalWsServer,
   type LocalWsServerOptions,
   ServerConnection,

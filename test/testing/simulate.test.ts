@@ -1,0 +1,267 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { BinanceClient } from '../../src/clients/binance/rest.js';
+import { BybitClient } from '../../src/clients/bybit/rest.js';
+import { CoinalyzeClient } from '../../src/clients/coinalyze/rest.js';
+import { OkxClient } from '../../src/clients/okx/rest.js';
+import { InvalidArgumentError, PerpdataError, ValidationError } from '../../src/core/errors.js';
+import type { Candle } from '../../src/core/types.js';
+import { type Simulation, simulateVenues } from '../../src/testing/index.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const T = Date.UTC(2024, 5, 1, 12, 0, 30);
+const FROM = T - 3 * HOUR - 30_000;
+const TO = T - 30_000;
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!();
+});
+
+async function start(options: Parameters<typeof simulateVenues>[0] = {}): Promise<Simulation> {
+  const sim = await simulateVenues(options);
+  cleanup.push(() => sim.close());
+  return sim;
+}
+
+async function all<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const page of pages) out.push(...page);
+  return out;
+}
+
+/** Asserts a complete 1m series over [FROM, TO) equal to the market's candles. */
+function expectMarketCandles(sim: Simulation, candles: readonly Candle[], symbol: string): void {
+  expect(candles).toHaveLength(180);
+  for (const [i, c] of candles.entries()) {
+    expect(c.ts).toBe(FROM + i * MINUTE);
+    const m = sim.market.candle(symbol, c.ts, MINUTE);
+    expect(c.close).toBeCloseTo(m.close, 12);
+    expect(c.open).toBeCloseTo(m.open, 12);
+  }
+}
+
+describe('simulateVenues', () => {
+  it('default: the clients of all four venues backfill candles and funding from it, equal to the market', async () => {
+    const sim = await start({ now: () => T });
+    const binance = new BinanceClient(sim.clientOptions('binance'));
+    const bybit = new BybitClient(sim.clientOptions('bybit'));
+    const okx = new OkxClient(sim.clientOptions('okx'));
+    const coinalyze = new CoinalyzeClient(sim.clientOptions('coinalyze', 'bybit'));
+    cleanup.push(async () => {
+      await Promise.all([binance.close(), bybit.close(), okx.close(), coinalyze.close()]);
+    });
+    const range = { from: FROM, to: TO, interval: '1m' as const };
+    expectMarketCandles(sim, await all(binance.candles({ symbol: 'BTC', ...range })), 'BTC');
+    expectMarketCandles(sim, await all(binance.candles({ symbol: 'PEPE', ...range })), 'PEPE');
+    expectMarketCandles(sim, await all(bybit.candles({ symbol: 'ETH', ...range })), 'ETH');
+    expectMarketCandles(sim, await all(okx.candles({ symbol: 'BTC', ...range })), 'BTC');
+    const viaCoinalyze = await all(coinalyze.candles({ symbol: 'BTC', ...range }));
+    expectMarketCandles(sim, viaCoinalyze, 'BTC');
+    expect(viaCoinalyze[0]).toMatchObject({ source: 'coinalyze', exchange: 'bybit' });
+
+    const day = { from: T - 2 * 24 * HOUR, to: T };
+    for (const client of [binance, bybit, okx]) {
+      const funding = await all(client.funding({ symbol: 'BTC', ...day }));
+      expect(funding.length, client.venue).toBeGreaterThanOrEqual(6);
+      for (const f of funding)
+        expect(f.rate).toBeCloseTo(
+          sim.market.fundingRate('BTC', Math.floor(f.ts / (8 * HOUR)) * 8 * HOUR),
+          10,
+        );
+    }
+    const oi = await all(
+      binance.openInterest({ symbol: 'BTC', interval: '5m', from: T - HOUR, to: T - 30_000 }),
+    );
+    // 11:05 … 11:55: the 12:00 period is still forming.
+    expect(oi).toHaveLength(11);
+    expect(sim.stats.requests()).toBe(
+      sim.stats.binance.requests +
+        sim.stats.bybit.requests +
+        sim.stats.okx.requests +
+        sim.stats.coinalyze.requests,
+    );
+    expect(sim.stats.binance.byPath.get('/fapi/v1/klines')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('behavior: holes are absent on every venue; counters per path count only the tail of a second run', async () => {
+    const hole = { symbol: 'BTC', from: T - 2 * HOUR, to: T - 2 * HOUR + 10 * MINUTE };
+    const sim = await start({ now: () => T, holes: [hole] });
+    const binance = new BinanceClient(sim.clientOptions('binance'));
+    const okx = new OkxClient(sim.clientOptions('okx'));
+    cleanup.push(async () => {
+      await Promise.all([binance.close(), okx.close()]);
+    });
+    for (const client of [binance, okx]) {
+      const candles = await all(client.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO }));
+      expect(candles, client.venue).toHaveLength(170);
+      expect(candles.some((c) => c.ts >= hole.from && c.ts < hole.to)).toBe(false);
+    }
+    sim.stats.reset();
+    expect(sim.stats.requests()).toBe(0);
+    await all(binance.candles({ symbol: 'BTC', interval: '1m', from: TO - 5 * MINUTE, to: TO }));
+    expect(sim.stats.requests('binance', '/fapi/v1/klines')).toBe(1);
+    expect(sim.stats.requests('okx')).toBe(0);
+  });
+
+  it('behavior: a seeded 5xx rate and the next N failures are retried by the clients', async () => {
+    const sim = await start({ now: () => T, faults: { errorRate: 0.3, seed: 2 } });
+    const retry = { retryDelayMs: 1, retries: 10 };
+    const binance = new BinanceClient({ ...sim.clientOptions('binance'), ...retry });
+    const bybit = new BybitClient({ ...sim.clientOptions('bybit'), ...retry });
+    const coinalyze = new CoinalyzeClient({ ...sim.clientOptions('coinalyze'), ...retry });
+    cleanup.push(async () => {
+      await Promise.all([binance.close(), bybit.close(), coinalyze.close()]);
+    });
+    const fails = sim.faults.failNext(3, { venue: 'bybit', path: '/v5/market/kline', status: 502 });
+    for (const symbol of ['BTC', 'ETH', 'PEPE']) {
+      const range = { symbol, from: FROM, to: TO, interval: '1m' as const };
+      expectMarketCandles(sim, await all(binance.candles(range)), symbol);
+      expectMarketCandles(sim, await all(bybit.candles(range)), symbol);
+      expectMarketCandles(sim, await all(coinalyze.candles(range)), symbol);
+    }
+    expect(fails.hits).toBe(3);
+    expect(sim.stats.bybit.byStatus.get(502)).toBe(3);
+    expect(sim.stats.binance.byStatus.get(503) ?? 0).toBeGreaterThan(0);
+    expect(sim.stats.coinalyze.byStatus.get(503) ?? 0).toBeGreaterThan(0);
+  });
+
+  it('behavior: the same seed fails the same requests', async () => {
+    const counts: number[] = [];
+    for (let run = 0; run < 2; run++) {
+      const sim = await simulateVenues({ now: () => T, ws: false });
+      const fault = sim.faults.errorRate(0.5, { venue: 'okx', seed: 3 });
+      const okx = new OkxClient({ ...sim.clientOptions('okx'), retryDelayMs: 1, retries: 10 });
+      const candles = await all(okx.candles({ symbol: 'BTC', interval: '1m', from: TO - 24 * HOUR, to: TO }));
+      expect(candles).toHaveLength(24 * 60);
+      counts.push(fault.hits);
+      expect(sim.stats.okx.byStatus.get(503)).toBe(fault.hits);
+      await okx.close();
+      await sim.close();
+    }
+    expect(counts[0]).toBeGreaterThan(0);
+    expect(counts[1]).toBe(counts[0]);
+  });
+
+  it('behavior: a connection reset (socket destroyed) is survived', async () => {
+    const sim = await start({ now: () => T });
+    const okx = new OkxClient({ ...sim.clientOptions('okx'), retryDelayMs: 1 });
+    cleanup.push(() => okx.close());
+    const reset = sim.faults.resetNext(2, { venue: 'okx', path: '/api/v5/market/history-candles' });
+    expectMarketCandles(
+      sim,
+      await all(okx.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO })),
+      'BTC',
+    );
+    expect(reset.hits).toBe(2);
+    expect(sim.stats.okx.resets).toBe(2);
+  });
+
+  it('error: a drifted payload for one path yields ValidationError, other paths are served', async () => {
+    const sim = await start({ now: () => T });
+    const binance = new BinanceClient({ ...sim.clientOptions('binance'), retryDelayMs: 1 });
+    cleanup.push(() => binance.close());
+    const drift = sim.faults.drift('binance', '/fapi/v1/fundingRate', (rows) =>
+      (rows as Record<string, unknown>[]).map(({ fundingRate: _, ...row }) => row),
+    );
+    await expect(all(binance.funding({ symbol: 'BTC', from: T - 24 * HOUR, to: T }))).rejects.toBeInstanceOf(
+      ValidationError,
+    );
+    expect(drift.hits).toBeGreaterThan(0);
+    expectMarketCandles(
+      sim,
+      await all(binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO })),
+      'BTC',
+    );
+    drift.remove();
+    expect((await all(binance.funding({ symbol: 'BTC', from: T - 24 * HOUR, to: T }))).length).toBe(3);
+  });
+
+  it('error: a 418 ban of one client id fails over, then lifts after its time', async () => {
+    let now = T;
+    const sim = await start({ now: () => now });
+    const binance = new BinanceClient({
+      ...sim.clientOptions('binance'),
+      retryDelayMs: 1,
+      maxEgressWaitMs: 50,
+    });
+    cleanup.push(() => binance.close());
+    await binance.registry();
+    const ban = sim.faults.ban('binance', { ms: 60_000 });
+    const error = await all(binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(PerpdataError);
+    expect(sim.stats.binance.byStatus.get(418)).toBeGreaterThanOrEqual(1);
+    expect(ban.hits).toBeGreaterThanOrEqual(1);
+    // A fresh client (the first one quarantined its egress on the real clock) after the ban's end.
+    now = T + 61_000;
+    const again = new BinanceClient({ ...sim.clientOptions('binance'), retryDelayMs: 1 });
+    cleanup.push(() => again.close());
+    const candles = await all(again.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO }));
+    expect(candles).toHaveLength(180);
+  });
+
+  it('behavior: the clock runs faster than real time, shared by simulators, clients and WebSocket servers', async () => {
+    const speed = 600;
+    const sim = await start({ clock: { start: T, speed } });
+    expect(sim.clock.speed).toBe(speed);
+    const started = performance.now();
+    const first = sim.clock.now();
+    expect(Math.abs(first - T)).toBeLessThan(5_000);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const realMs = performance.now() - started;
+    const simMs = sim.clock.now() - first;
+    expect(simMs).toBeGreaterThan(realMs * speed * 0.5);
+    expect(sim.clientOptions('bybit').now).toBe(sim.clock.now);
+
+    // The venues' server clocks and the forming candle follow the simulated time.
+    const binance = new BinanceClient(sim.clientOptions('binance'));
+    cleanup.push(() => binance.close());
+    const serverTime = await binance.serverTime();
+    expect(Math.abs(serverTime - sim.clock.now())).toBeLessThan(speed * 1_000);
+    const candles = await all(
+      binance.candles({ symbol: 'BTC', interval: '1m', from: T - 10 * MINUTE, to: sim.clock.now() + HOUR }),
+    );
+    expect(candles.length).toBeGreaterThanOrEqual(10);
+    expect(candles.at(-1)!.ts + MINUTE).toBeLessThanOrEqual(sim.clock.now());
+
+    // A live candle closes within a simulated minute (a tenth of a real second at this speed).
+    const stream = binance.watchCandles({ symbols: ['BTC'], interval: '1m', clock: sim.clock });
+    const live: Candle[] = [];
+    for await (const candle of stream) {
+      live.push(candle);
+      if (live.length >= 2) break;
+    }
+    expect(live[1]!.ts - live[0]!.ts).toBe(MINUTE);
+    expect(live[1]!.close).toBeCloseTo(sim.market.candle('BTC', live[1]!.ts, MINUTE).close, 12);
+  });
+
+  it('behavior: close() stops every server and leaves no open handle', async () => {
+    const servers = () => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length;
+    const before = servers();
+    const sim = await simulateVenues({ now: () => T });
+    expect(servers()).toBe(before + 7);
+    const binance = new BinanceClient(sim.clientOptions('binance'));
+    await all(binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO }));
+    await binance.close();
+    await sim.close();
+    await sim.close();
+    expect(servers()).toBe(before);
+    await expect(fetch(`${sim.urls.binance.baseUrl}/fapi/v1/time`)).rejects.toThrow();
+  });
+
+  it('error: options are validated eagerly', async () => {
+    await expect(simulateVenues({ now: () => T, clock: { speed: 2 } })).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    await expect(
+      simulateVenues({ assets: [{ symbol: 'DOGE', basePrice: 0.1, listedAt: 0 }] }),
+    ).rejects.toThrow(/no venue lists DOGE/);
+    await expect(simulateVenues({ clock: { speed: 0 } })).rejects.toBeInstanceOf(InvalidArgumentError);
+    const sim = await start({ now: () => T, ws: false });
+    expect(() => sim.faults.errorRate(2)).toThrow(InvalidArgumentError);
+    expect(() => sim.faults.failNext(1, { status: 404 })).toThrow(InvalidArgumentError);
+    expect(sim.urls.okx.wsUrl).toBe('');
+  });
+});
