@@ -37,7 +37,11 @@ try {
       `const counts = [${entries.map((_, i) => `Object.keys(m${i}).length`).join(', ')}];\n` +
       `if (counts.some((n, i) => n === 0 && i !== ${entries.indexOf('perpdata/pipeline')})) throw new Error('empty entry point: ' + counts);\n` +
       `if (typeof m0.BinanceClient !== 'function' || typeof m0.rsi !== 'function') throw new Error('root exports missing');\n` +
-      `if (typeof m${entries.indexOf('perpdata/testing')}.simulateVenues !== 'function') throw new Error('perpdata/testing exports missing');\n` +
+      // perpdata/testing from the tarball: the simulated venues start, answer and stop.
+      `const sim = await m${entries.indexOf('perpdata/testing')}.simulateVenues({ now: () => Date.UTC(2024, 0, 1) });\n` +
+      `const time = await (await fetch(sim.urls.binance.baseUrl + '/fapi/v1/time')).json();\n` +
+      `await sim.close();\n` +
+      `if (time.serverTime !== Date.UTC(2024, 0, 1)) throw new Error('perpdata/testing: unexpected ' + JSON.stringify(time));\n` +
       `console.log('ESM ok', Object.fromEntries(${JSON.stringify(entries)}.map((e, i) => [e, counts[i]])));\n`,
   );
   writeFileSync(
