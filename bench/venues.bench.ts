@@ -30,23 +30,25 @@ const DATA_PATH: Record<Venue, string> = {
 
 // ---------------------------------------------------------------- child: the local venue server
 async function serve(venue: Venue): Promise<void> {
-  const { startLocalServer } = await import('../src/testing/http.js');
-  const { SyntheticMarket } = await import('../src/testing/market.js');
+  const {
+    createBybitSimulator,
+    createCoinalyzeSimulator,
+    createOkxSimulator,
+    startLocalServer,
+    SyntheticMarket,
+  } = await import('../src/testing/index.js');
   const market = new SyntheticMarket();
   const now = () => NOW;
   let handler: (request: Request, clientId: string) => Response | Promise<Response>;
   if (venue === 'bybit') {
-    const { createBybitSimulator } = await import('../src/testing/bybit.js');
     handler = createBybitSimulator(market, { now, requestLimit: 1e12 }).handler;
   } else if (venue === 'okx') {
-    const { createOkxSimulator } = await import('../src/testing/okx.js');
     const paths = ['/api/v5/market/history-candles', '/api/v5/public/instruments', '/api/v5/public/time'];
     handler = createOkxSimulator(market, {
       now,
       rateLimits: Object.fromEntries(paths.map((p) => [p, 1e12])),
     }).handler;
   } else {
-    const { createCoinalyzeSimulator } = await import('../src/testing/coinalyze.js');
     handler = createCoinalyzeSimulator(market, { now, apiKeys: [KEY], callLimit: 1e12 }).handler;
   }
   const cache = new Map<string, { status: number; headers: [string, string][]; body: ArrayBuffer }>();

@@ -50,8 +50,7 @@ const instrumentsOf = () =>
 
 /** Child process: the server. Reports each minute's push start (absolute ms) over IPC. */
 async function serve(realStart: number): Promise<void> {
-  const { SyntheticMarket } = await import('../src/testing/market.js');
-  const { BinanceWsServer } = await import('../src/testing/ws/binance.js');
+  const { BinanceWsServer, SyntheticMarket } = await import('../src/testing/index.js');
   const list = instrumentsOf();
   const market = new SyntheticMarket({
     assets: list.map((a) => ({ symbol: a.symbol, basePrice: a.basePrice, listedAt: 0 })),

@@ -4,7 +4,7 @@
  *   npx tsx examples/backfill.ts --simulate                 # a local simulated Binance, no network
  *   npx tsx examples/backfill.ts --symbol ETH --interval 5m --from 2024-06-01 --to 2024-06-08
  *
- * With `--simulate` the example first starts a local HTTP server built from the test suite's Binance
+ * With `--simulate` the example first starts a local HTTP server built from perpdata/testing's Binance
  * simulator (a synthetic market with a venue-side outage in it, so the gap report has something to
  * show) and points the client at it. Without it, it talks to Binance USDⓈ-M.
  */
@@ -32,9 +32,9 @@ const { from, to } = toRange(values.from ?? now - 3 * day, values.to ?? now);
 let baseUrl: string | undefined;
 let stopServer: (() => Promise<void>) | undefined;
 if (values.simulate) {
-  const { startLocalServer } = await import('../src/testing/http.js');
-  const { createBinanceSimulator } = await import('../src/testing/binance.js');
-  const { SyntheticMarket } = await import('../src/testing/market.js');
+  const { createBinanceSimulator, startLocalServer, SyntheticMarket } = await import(
+    '../src/testing/index.js'
+  );
   const outage = Math.floor((from + (to - from) / 2) / 3_600_000) * 3_600_000;
   const market = new SyntheticMarket({
     holes: [{ symbol: values.symbol, from: outage, to: outage + 25 * 60_000 }],

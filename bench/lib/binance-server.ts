@@ -3,9 +3,7 @@
  * the benchmark range is generated before it listens, so serving costs the same for every client.
  * Prints `{"port":N}` on stdout once listening.
  */
-import { createBinanceSimulator } from '../../src/testing/binance.js';
-import { startLocalServer } from '../../src/testing/http.js';
-import { SyntheticMarket } from '../../src/testing/market.js';
+import { createBinanceSimulator, SyntheticMarket, startLocalServer } from '../../src/testing/index.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2)
