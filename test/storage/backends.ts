@@ -60,6 +60,18 @@ export async function openBackend(name: 'pglite' | 'postgres'): Promise<Backend>
     db: pool,
     query: async <R>(text: string, values?: unknown[]) => (await pool.query(text, values)).rows as R[],
     close: async () => {
+      // A file opens hundreds of storages: dropping all their tables in one transaction would need more
+      // locks than max_locks_per_transaction allows, so drop them a batch at a time first.
+      for (;;) {
+        const { rows } = await pool.query<{ name: string }>(
+          `SELECT quote_ident(tablename) AS name FROM pg_tables WHERE schemaname = $1 LIMIT 50`,
+          [schema],
+        );
+        if (rows.length === 0) break;
+        await pool.query(
+          `DROP TABLE IF EXISTS ${rows.map((r) => `"${schema}".${r.name}`).join(', ')} CASCADE`,
+        );
+      }
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       await pool.end();
     },

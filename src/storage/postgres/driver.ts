@@ -34,6 +34,21 @@ export interface Session {
   knows(fact: string): boolean;
   /** Records `fact` for this connection once the transaction commits. */
   learn(fact: string): void;
+  /**
+   * Hands the driver the transaction id that the body's last write statement read with
+   * `txid_current_if_assigned()` (NULL: nothing was written), so that the driver need not ask for it
+   * before COMMIT. Only valid when no write follows.
+   */
+  settle(xid: string | null): void;
+}
+
+/** Options of `Driver.transaction()`. */
+export interface TransactionOptions {
+  /**
+   * Transaction-scoped advisory locks (`pg_advisory_xact_lock(a, b)`) taken with BEGIN, in one round
+   * trip, before any statement of the body takes its snapshot. Ignored on PGlite (one connection).
+   */
+  readonly locks?: readonly (readonly [number, number])[] | undefined;
 }
 
 /** The database behind a `PostgresStorage`. */
@@ -42,7 +57,7 @@ export interface Driver {
   /** A query outside any transaction. */
   query(text: string, values?: unknown[]): Promise<QueryResult>;
   /** Runs `fn` in a transaction; failures are `TransactionFailure`s that say whether it committed. */
-  transaction<T>(fn: (session: Session) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (session: Session) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Whether `copyIn` is available (pg needs `pg-copy-streams`). */
   canCopy(): Promise<boolean>;
   /** Closes what the driver owns. */
@@ -213,9 +228,12 @@ export class PgDriver implements Driver {
     return (await loadCopyStreams()) !== undefined;
   }
 
-  #session(lease: Lease, pending: Set<string>): Session {
+  #session(lease: Lease, pending: Set<string>, settled: { xid?: string | null }): Session {
     const known = this.#facts.get(lease.client) ?? new Set<string>();
     return {
+      settle: (xid) => {
+        settled.xid = xid;
+      },
       query: async (text, values) => toResult(await lease.client.query(text, values)),
       copyIn: async (target, chunks) => {
         const streams = await loadCopyStreams();
@@ -238,7 +256,17 @@ export class PgDriver implements Driver {
    * out dead before anything of the transaction ran (killed while idle, server restarted since) is
    * discarded and another one tried: nothing was sent, so nothing can be half done.
    */
-  async #begin(): Promise<Lease> {
+  async #begin(locks: readonly (readonly [number, number])[] = []): Promise<Lease> {
+    // Lock keys are integers (validated here), so they can travel in the text of one simple query.
+    for (const [a, b] of locks) {
+      if (a !== (a | 0) || b !== (b | 0)) {
+        throw new TransactionFailure(false, new Error('advisory lock keys must be int4'), 'body');
+      }
+    }
+    const begin =
+      locks.length === 0
+        ? 'BEGIN'
+        : `BEGIN; SELECT ${locks.map(([a, b]) => `pg_advisory_xact_lock(${a}, ${b})`).join(', ')}`;
     for (let attempt = 1; ; attempt++) {
       let lease: Lease;
       try {
@@ -247,7 +275,7 @@ export class PgDriver implements Driver {
         throw new TransactionFailure(false, err, 'connect');
       }
       try {
-        await lease.client.query('BEGIN');
+        await lease.client.query(begin);
         return lease;
       } catch (err) {
         const lost = lease.broken !== undefined || isConnectionError(err);
@@ -259,18 +287,23 @@ export class PgDriver implements Driver {
     }
   }
 
-  async transaction<T>(fn: (session: Session) => Promise<T>): Promise<T> {
-    const lease = await this.#begin();
+  async transaction<T>(fn: (session: Session) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const lease = await this.#begin(options.locks);
     let stage: 'body' | 'commit' = 'body';
     let xid: string | undefined;
     const pending = new Set<string>();
+    const settled: { xid?: string | null } = {};
     try {
-      const result = await fn(this.#session(lease, pending));
+      const result = await fn(this.#session(lease, pending, settled));
       // The transaction id lets us ask the server, on another connection, whether a COMMIT whose answer
-      // was lost went through (txid_status, Postgres 10+). Asked only now, so that a transaction that
-      // changed nothing gets no id and its COMMIT no WAL flush; without an id there is nothing to lose.
-      const id = await lease.client.query('SELECT txid_current_if_assigned()::text AS xid');
-      xid = (id.rows[0] as { xid?: string | null } | undefined)?.xid ?? undefined;
+      // was lost went through (txid_status, Postgres 10+). Read only after the last write (by the body's
+      // last statement, or here), so that a transaction that changed nothing gets no id and its COMMIT no
+      // WAL flush; without an id there is nothing to lose.
+      if (settled.xid !== undefined) xid = settled.xid ?? undefined;
+      else {
+        const id = await lease.client.query('SELECT txid_current_if_assigned()::text AS xid');
+        xid = (id.rows[0] as { xid?: string | null } | undefined)?.xid ?? undefined;
+      }
       stage = 'commit';
       await lease.client.query('COMMIT');
       if (pending.size > 0) {
@@ -357,6 +390,7 @@ export class PgliteDriver implements Driver {
 
   #session(tx: PGliteTransactionLike, pending: Set<string>): Session {
     return {
+      settle: () => {},
       query: async (text, values) => toResult(await tx.query(text, values)),
       copyIn: async (target, chunks) => {
         const blob = new Blob([...chunks] as BlobPart[]);
@@ -370,7 +404,7 @@ export class PgliteDriver implements Driver {
     };
   }
 
-  async transaction<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (session: Session) => Promise<T>, _options?: TransactionOptions): Promise<T> {
     const pending = new Set<string>();
     try {
       const result = await this.#db.transaction((tx) => fn(this.#session(tx, pending)));

@@ -7,7 +7,7 @@ import { InvalidArgumentError, StorageError } from '../../core/errors.js';
 import type { DataKind } from '../../core/types.js';
 import { keyFields } from '../records.js';
 import type { Driver, Session } from './driver.js';
-import { createDataTable, dataSpecs, ident, type Tables } from './sql.js';
+import { createCoverageTable, createDataTable, dataSpecs, ident, type Tables } from './sql.js';
 
 /** First key of the advisory lock (`'perp'` in ASCII); the second is `hashtext(schema.prefix)`. */
 export const MIGRATION_LOCK_CLASS = 0x70657270;
@@ -152,6 +152,13 @@ export const MIGRATIONS: readonly Migration[] = [
         text: `CREATE INDEX IF NOT EXISTS ${ident(`${t.prefix}errors_job_ts_idx`)} ON ${t.errors} (job, ts DESC)`,
       });
       return out;
+    },
+  },
+  {
+    version: 2,
+    name: 'coverage ledger',
+    statements(ctx) {
+      return [{ text: createCoverageTable(ctx.tables) }];
     },
   },
 ];

@@ -68,6 +68,8 @@ export interface Tables {
   readonly migrations: string;
   readonly status: string;
   readonly errors: string;
+  /** The coverage ledger. */
+  readonly coverage: string;
 }
 
 /** Table names for a schema and prefix (both validated). */
@@ -80,6 +82,7 @@ export function tables(schema: string, prefix: string): Tables {
     migrations: qualified('migrations'),
     status: qualified('status'),
     errors: qualified('errors'),
+    coverage: qualified('coverage'),
   };
 }
 
@@ -282,4 +285,78 @@ FROM ${t.errors} WHERE ($1::text IS NULL OR job = $1) ORDER BY ts DESC, id DESC 
 /** Data tables in `DATA_KINDS` order. */
 export function dataSpecs(): KindSpec[] {
   return DATA_KINDS.map((kind) => KIND_SPECS[kind]);
+}
+
+/** Columns of the ledger that identify a series: the data kind, then the series key (`''` where unused). */
+const LEDGER_KEY = ['kind', 'source', 'exchange', 'symbol', 'interval', 'variant'] as const;
+
+/** `CREATE TABLE` of the coverage ledger: per series, disjoint `[from_ts, to_ts)` intervals. */
+export function createCoverageTable(t: Tables): string {
+  const keys = LEDGER_KEY.map(
+    (k) => `${ident(k)} text COLLATE "C" NOT NULL${k === 'interval' || k === 'variant' ? " DEFAULT ''" : ''}`,
+  );
+  return `CREATE TABLE IF NOT EXISTS ${t.coverage} (
+  ${keys.join(',\n  ')},
+  from_ts timestamptz NOT NULL,
+  to_ts timestamptz NOT NULL,
+  state text NOT NULL,
+  reason text,
+  updated_at timestamptz NOT NULL DEFAULT now(),
+  CONSTRAINT ${ident(`${t.prefix}coverage_pkey`)} PRIMARY KEY (${LEDGER_KEY.map(ident).join(', ')}, from_ts),
+  CONSTRAINT ${ident(`${t.prefix}coverage_range`)} CHECK (from_ts < to_ts),
+  CONSTRAINT ${ident(`${t.prefix}coverage_state`)} CHECK (state IN ('stored', 'empty') AND (state = 'empty' OR reason IS NULL))
+)`;
+}
+
+/**
+ * Removes, for each series of a write, the ledger intervals that meet or touch the marks' hull
+ * `[lo, hi]`, and returns them (`n`: 1-based series index) so that the new intervals can be computed.
+ * Parameters: kind, then one array per series-key column, lo and hi (epoch ms).
+ */
+export function takeCoverage(t: Tables): string {
+  const arrays = LEDGER_KEY.slice(1)
+    .map((_, i) => `$${i + 2}::text[]`)
+    .join(', ');
+  const match = LEDGER_KEY.slice(1)
+    .map((k) => `c.${ident(k)} = u.${ident(k)}`)
+    .join(' AND ');
+  return `DELETE FROM ${t.coverage} AS c
+USING unnest(${arrays}, $7::float8[], $8::float8[]) WITH ORDINALITY AS u(source, exchange, symbol, "interval", variant, lo, hi, n)
+WHERE c.kind = $1 AND ${match} AND c.to_ts >= to_timestamp(u.lo / 1000) AND c.from_ts <= to_timestamp(u.hi / 1000)
+RETURNING u.n::int AS n, ${epochMs('c.from_ts')} AS "from", ${epochMs('c.to_ts')} AS "to", c.state, c.reason`;
+}
+
+/**
+ * Inserts ledger intervals (a data-modifying CTE body, parameters from `$first`: kind, one array per
+ * series-key column, from and to as epoch ms, state, reason).
+ */
+export function insertCoverage(t: Tables, first: number): string {
+  const p = (i: number) => `$${first + i}`;
+  return `INSERT INTO ${t.coverage} (${LEDGER_KEY.map(ident).join(', ')}, from_ts, to_ts, state, reason)
+SELECT ${p(0)}::text, u.source, u.exchange, u.symbol, u."interval", u.variant, to_timestamp(u.f / 1000), to_timestamp(u.t / 1000), u.state, u.reason
+FROM unnest(${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::float8[], ${p(7)}::float8[], ${p(8)}::text[], ${p(9)}::text[]) AS u(source, exchange, symbol, "interval", variant, f, t, state, reason)
+RETURNING 1`;
+}
+
+/** Number of parameters `insertCoverage` takes. */
+export const INSERT_COVERAGE_PARAMS = 10;
+
+/**
+ * Runs data-modifying statements (CTE bodies, each `… RETURNING 1`) and then reads the transaction id,
+ * in one statement: each body is consumed by an aggregate before the id is read, so a transaction that
+ * wrote gets its id and one that changed nothing gets NULL. Columns: `n0, n1, …` (rows per body), `xid`.
+ */
+export function withTransactionId(bodies: readonly string[]): string {
+  const ctes = bodies.map((b, i) => `w${i} AS (${b})`).join(',\n');
+  const counts = bodies.map((_, i) => `(SELECT count(*)::int AS n FROM w${i}) AS c${i}`).join(', ');
+  const cols = bodies.map((_, i) => `c${i}.n AS n${i}`).join(', ');
+  return `WITH ${ctes}\nSELECT ${cols}, txid_current_if_assigned()::text AS xid FROM ${counts}`;
+}
+
+/** The ledger of one series over a range (parameters: kind, the five key values, from, to as epoch ms). */
+export function selectCoverage(t: Tables): string {
+  const match = LEDGER_KEY.map((k, i) => `${ident(k)} = $${i + 1}`).join(' AND ');
+  return `SELECT ${epochMs('from_ts')} AS "from", ${epochMs('to_ts')} AS "to", state, reason FROM ${t.coverage}
+WHERE ${match} AND to_ts > to_timestamp($7::float8 / 1000) AND from_ts < to_timestamp($8::float8 / 1000)
+ORDER BY from_ts`;
 }

@@ -1,9 +1,4 @@
-import {
-  InvalidArgumentError,
-  type PerpdataError,
-  StorageError,
-  UnsupportedError,
-} from '../../core/errors.js';
+import { InvalidArgumentError, type PerpdataError, StorageError } from '../../core/errors.js';
 import { registerSecret } from '../../core/redact.js';
 import { DATA_KINDS, type DataKind, type RecordOf, type SeriesKey } from '../../core/types.js';
 import type {
@@ -19,7 +14,14 @@ import type {
   WriteOptions,
   WriteResult,
 } from '../adapter.js';
-import { validateWriteOptions } from '../coverage.js';
+import {
+  applyMarks,
+  clipLedger,
+  type LedgerSeries,
+  ledgerKey,
+  validateCoverageRange,
+  validateWriteOptions,
+} from '../coverage.js';
 import { cleanError, cleanStatus } from '../log.js';
 import { type KindSpec, keyFields } from '../records.js';
 import {
@@ -46,20 +48,25 @@ import {
   columnsOf,
   copyTarget,
   createStaging,
+  fnv1a,
   highWater,
+  insertCoverage,
   insertError,
   insertUnnest,
   latestQuery,
   mergeFromStaging,
   readPage,
+  selectCoverage,
   selectErrors,
   selectStatus,
   stagingName,
   type Tables,
   tables,
+  takeCoverage,
   upsertStatus,
   validateSchemaName,
   validateTablePrefix,
+  withTransactionId,
 } from './sql.js';
 import type { PGliteLike, PgClientLike, PgPoolLike, PostgresHandle } from './types.js';
 
@@ -125,6 +132,14 @@ const OPTION_KEYS = [
   'compressAfter',
   'pool',
 ] as const;
+
+/** First key of the advisory locks that serialise ledger updates of one series (`'perc'` in ASCII). */
+const LEDGER_LOCK_CLASS = 0x70657263;
+
+/** FNV-1a of a string as a signed 32-bit integer (an advisory lock key). */
+function fnv1aInt(text: string): number {
+  return Number.parseInt(fnv1a(text), 16) | 0;
+}
 
 /** Rows per COPY statement on PGlite, whose COPY input is one in-memory blob. */
 const PGLITE_COPY_SLICE = 100_000;
@@ -271,13 +286,15 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
 
   /** Schema and table names in use, e.g. `{ schema: 'public', candles: 'perp_candles', … }`. */
   get tableNames(): Readonly<
-    Record<DataKind | 'status' | 'errors' | 'migrations', string> & { schema: string }
+    Record<DataKind | 'status' | 'errors' | 'coverage' | 'migrations', string> & { schema: string }
   > {
     const p = this.#tables.prefix;
     const names: Record<string, string> = { schema: this.#tables.schema };
     for (const kind of DATA_KINDS) names[kind] = p + specOf(kind).table;
-    for (const extra of ['status', 'errors', 'migrations']) names[extra] = p + extra;
-    return names as Record<DataKind | 'status' | 'errors' | 'migrations', string> & { schema: string };
+    for (const extra of ['status', 'errors', 'coverage', 'migrations']) names[extra] = p + extra;
+    return names as Record<DataKind | 'status' | 'errors' | 'coverage' | 'migrations', string> & {
+      schema: string;
+    };
   }
 
   #fail(err: unknown, op: string, table?: string, rows?: number): PerpdataError {
@@ -321,8 +338,9 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
   }
 
   /**
-   * Writes a batch atomically and returns how many rows were new or changed. Rows are validated first;
-   * one invalid row refuses the whole batch with an `InvalidArgumentError`.
+   * Writes a batch and its ledger marks atomically and returns how many rows were new or changed. Rows
+   * and marks are validated first; one invalid row or mark refuses the whole write with an
+   * `InvalidArgumentError`.
    */
   async write<K extends DataKind>(
     kind: K,
@@ -332,23 +350,21 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     const op = `write('${kind}')`;
     if (this.#closed) throw new StorageError(`${op}: PostgresStorage is closed`);
     validateRows(kind, rows);
-    if (validateWriteOptions(kind, options).length > 0) {
-      throw new UnsupportedError(`${op}: coverage marks on PostgresStorage land in the next commit`);
-    }
-    if (rows.length === 0) return { written: 0 };
+    const ledger = validateWriteOptions(kind, options);
+    if (rows.length === 0 && ledger.length === 0) return { written: 0 };
     const spec = specOf(kind);
     const batch = prepareBatch(kind, rows as readonly object[], this.#onConflict);
     const driver = await this.#ready(op);
     const table = this.tableNames[kind];
     try {
-      return { written: await this.#writeBatch(driver, spec, batch, false) };
+      return { written: await this.#writeBatch(driver, spec, batch, ledger, false) };
     } catch (err) {
       // Rows newer than anything stored are copied straight into the table. A concurrent writer may
       // have stored some of them since we looked: the COPY then fails on the primary key and rolls
       // back, and the batch is written again through the merge path, which tolerates conflicts.
       if (err instanceof TransactionFailure && err.committed === false && sqlState(err.cause) === '23505') {
         try {
-          return { written: await this.#writeBatch(driver, spec, batch, true) };
+          return { written: await this.#writeBatch(driver, spec, batch, ledger, true) };
         } catch (retryError) {
           throw this.#fail(retryError, op, table, batch.rows.length);
         }
@@ -357,62 +373,151 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     }
   }
 
+  /** Advisory lock keys serialising ledger updates of the write's series, in a fixed order. */
+  #ledgerLocks(kind: DataKind, ledger: readonly LedgerSeries[]): [number, number][] {
+    const base = `${this.#tables.schema}.${this.#tables.prefix}\u0000${kind}\u0000`;
+    const keys = [...new Set(ledger.map((series) => fnv1aInt(base + series.id)))].sort((a, b) => a - b);
+    return keys.map((k) => [LEDGER_LOCK_CLASS, k]);
+  }
+
   async #writeBatch(
     driver: Driver,
     spec: KindSpec,
     batch: PreparedBatch<object>,
+    ledger: readonly LedgerSeries[],
     mergeAll: boolean,
   ): Promise<number> {
     const t = this.#tables;
     const policy = this.#onConflict;
     const all = batch.rows.length;
-    if (all < this.#copyThreshold || !(await driver.canCopy())) {
-      return driver.transaction(
-        async (s) => (await s.query(insertUnnest(spec, t, policy), columnArrays(spec, batch))).rowCount,
-      );
+    const useCopy = all > 0 && all >= this.#copyThreshold && (await driver.canCopy());
+    const locks = ledger.length > 0 ? this.#ledgerLocks(spec.kind, ledger) : undefined;
+    return driver.transaction(
+      async (s) => {
+        // The ledger first: take the intervals the marks meet or touch, and compute what replaces them.
+        const ledgerParams = ledger.length > 0 ? await this.#nextLedger(s, spec.kind, ledger) : undefined;
+        const bodies: string[] = [];
+        const params: unknown[] = [];
+        let written = 0;
+        if (all > 0 && !useCopy) {
+          bodies.push(`${insertUnnest(spec, t, policy)}\nRETURNING 1`);
+          params.push(...columnArrays(spec, batch));
+        } else if (all > 0) {
+          written += await this.#copyBatch(driver, s, spec, batch, mergeAll, bodies, params);
+        }
+        const rowsBody = bodies.length > 0;
+        if (ledgerParams) {
+          bodies.push(insertCoverage(t, params.length + 1));
+          params.push(...ledgerParams);
+        }
+        if (bodies.length > 0) {
+          // The last write of the transaction also reads its id, sparing the driver a round trip.
+          const [result] = (await s.query(withTransactionId(bodies), params)).rows;
+          s.settle((result?.xid as string | null | undefined) ?? null);
+          if (rowsBody) written += (result?.n0 as number | undefined) ?? 0;
+        }
+        return written;
+      },
+      { locks },
+    );
+  }
+
+  /**
+   * Deletes the ledger intervals the marks of each series meet or touch and returns the parameters of
+   * `insertCoverage` for the intervals that replace them (the marks applied in order, then merged).
+   */
+  async #nextLedger(s: Session, kind: DataKind, ledger: readonly LedgerSeries[]): Promise<unknown[]> {
+    const keys = ledger.map((series) => ledgerKey(kind, series.values));
+    const taken = await s.query(takeCoverage(this.#tables), [
+      kind,
+      ...[0, 1, 2, 3, 4].map((c) => keys.map((k) => k[c])),
+      ledger.map((series) => series.from),
+      ledger.map((series) => series.to),
+    ]);
+    const old = ledger.map((): CoverageInterval[] => []);
+    for (const row of taken.rows) {
+      const from = row.from as number;
+      const to = row.to as number;
+      const state = row.state as CoverageInterval['state'];
+      const interval: CoverageInterval =
+        row.reason === null || row.reason === undefined
+          ? { from, to, state }
+          : { from, to, state, reason: row.reason as string };
+      old[(row.n as number) - 1]?.push(interval);
     }
-    return driver.transaction(async (s) => {
-      let fresh: number[] | undefined;
-      let overlap: number[] | undefined;
-      if (mergeAll) overlap = range(all);
-      else {
-        const keys = keyFields(spec).map((_, k) => batch.groups.map((g) => g.values[k] as string));
-        const marks = (await s.query(highWater(spec, t), keys)).rows.map((r) => r.hw as number | null);
-        if (batch.groups.every((g, i) => marks[i] === null || (marks[i] as number) < g.minTs))
-          fresh = range(all);
-        else if (batch.groups.every((g, i) => marks[i] !== null && (marks[i] as number) >= g.maxTs))
-          overlap = range(all);
-        else {
-          fresh = [];
-          overlap = [];
-          for (let i = 0; i < all; i++) {
-            const mark = marks[batch.groupOf[i] as number] ?? null;
-            if (mark === null || (batch.rows[i] as { ts: number }).ts > mark) fresh.push(i);
-            else overlap.push(i);
-          }
-        }
+    const cols: unknown[][] = [[], [], [], [], [], [], [], [], []];
+    ledger.forEach((series, i) => {
+      const list = (old[i] as CoverageInterval[]).sort((a, b) => a.from - b.from);
+      const key = keys[i] as string[];
+      for (const iv of applyMarks(list, series.marks)) {
+        for (let c = 0; c < 5; c++) (cols[c] as unknown[]).push(key[c]);
+        (cols[5] as unknown[]).push(iv.from);
+        (cols[6] as unknown[]).push(iv.to);
+        (cols[7] as unknown[]).push(iv.state);
+        (cols[8] as unknown[]).push(iv.reason ?? null);
       }
-      const groupKeys = batch.groups.map(encodeGroupKey);
-      let written = 0;
-      if (fresh && fresh.length > 0) {
-        written += await this.#copy(driver, s, spec, batch, groupKeys, fresh, false);
-      }
-      if (overlap && overlap.length > 0) {
-        if (overlap.length < this.#copyThreshold) {
-          written += (await s.query(insertUnnest(spec, t, policy), columnArrays(spec, batch, overlap)))
-            .rowCount;
-        } else {
-          const staging = stagingName(spec, t);
-          if (!s.knows(staging)) {
-            await s.query(createStaging(spec, t));
-            s.learn(staging);
-          }
-          await this.#copy(driver, s, spec, batch, groupKeys, overlap, true);
-          written += (await s.query(mergeFromStaging(spec, t, policy))).rowCount;
-        }
-      }
-      return written;
     });
+    return [kind, ...cols];
+  }
+
+  /**
+   * The rows of a batch by binary COPY: straight into the table for rows newer than the series' newest
+   * stored `ts`, through the staging table and one merge for the others. A merge statement is not run
+   * here but appended to `bodies` (with its parameters), to run with the ledger insert as the last
+   * statement. Returns the rows COPY wrote directly.
+   */
+  async #copyBatch(
+    driver: Driver,
+    s: Session,
+    spec: KindSpec,
+    batch: PreparedBatch<object>,
+    mergeAll: boolean,
+    bodies: string[],
+    params: unknown[],
+  ): Promise<number> {
+    const t = this.#tables;
+    const policy = this.#onConflict;
+    const all = batch.rows.length;
+    let fresh: number[] | undefined;
+    let overlap: number[] | undefined;
+    if (mergeAll) overlap = range(all);
+    else {
+      const keys = keyFields(spec).map((_, k) => batch.groups.map((g) => g.values[k] as string));
+      const marks = (await s.query(highWater(spec, t), keys)).rows.map((r) => r.hw as number | null);
+      if (batch.groups.every((g, i) => marks[i] === null || (marks[i] as number) < g.minTs))
+        fresh = range(all);
+      else if (batch.groups.every((g, i) => marks[i] !== null && (marks[i] as number) >= g.maxTs))
+        overlap = range(all);
+      else {
+        fresh = [];
+        overlap = [];
+        for (let i = 0; i < all; i++) {
+          const mark = marks[batch.groupOf[i] as number] ?? null;
+          if (mark === null || (batch.rows[i] as { ts: number }).ts > mark) fresh.push(i);
+          else overlap.push(i);
+        }
+      }
+    }
+    const groupKeys = batch.groups.map(encodeGroupKey);
+    let written = 0;
+    if (fresh && fresh.length > 0) {
+      written += await this.#copy(driver, s, spec, batch, groupKeys, fresh, false);
+    }
+    if (overlap && overlap.length > 0) {
+      if (overlap.length < this.#copyThreshold) {
+        bodies.push(`${insertUnnest(spec, t, policy)}\nRETURNING 1`);
+        params.push(...columnArrays(spec, batch, overlap));
+      } else {
+        const staging = stagingName(spec, t);
+        if (!s.knows(staging)) {
+          await s.query(createStaging(spec, t));
+          s.learn(staging);
+        }
+        await this.#copy(driver, s, spec, batch, groupKeys, overlap, true);
+        bodies.push(`${mergeFromStaging(spec, t, policy)}\nRETURNING 1`);
+      }
+    }
+    return written;
   }
 
   async #copy(
@@ -439,9 +544,36 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     return keyFields(specOf(kind)).map((f) => normal[f === 'name' ? 'kind' : f] as string);
   }
 
-  /** The ledger of one series over `[from, to)` (not yet on Postgres: lands in the next commit). */
-  async coverage(kind: DataKind, _key: SeriesKey, _from?: number, _to?: number): Promise<CoverageInterval[]> {
-    throw new UnsupportedError(`coverage('${kind}'): the ledger on PostgresStorage lands in the next commit`);
+  /** The ledger of one series over `[from, to)`, clipped to the range (one query on its primary key). */
+  async coverage(kind: DataKind, key: SeriesKey, from?: number, to?: number): Promise<CoverageInterval[]> {
+    const op = `coverage('${kind}')`;
+    if (this.#closed) throw new StorageError(`${op}: PostgresStorage is closed`);
+    const [lo, hi] = validateCoverageRange(kind, from, to);
+    const values = this.#keyParams(kind, key, 'coverage');
+    if (lo >= hi) return [];
+    const driver = await this.#ready(op);
+    try {
+      const { rows } = await driver.query(selectCoverage(this.#tables), [
+        kind,
+        ...ledgerKey(kind, values),
+        lo,
+        hi,
+      ]);
+      const ledger = rows.map(
+        (r): CoverageInterval =>
+          r.reason === null || r.reason === undefined
+            ? { from: r.from as number, to: r.to as number, state: r.state as CoverageInterval['state'] }
+            : {
+                from: r.from as number,
+                to: r.to as number,
+                state: r.state as CoverageInterval['state'],
+                reason: r.reason as string,
+              },
+      );
+      return clipLedger(ledger, lo, hi);
+    } catch (err) {
+      throw this.#fail(err, op, this.tableNames.coverage);
+    }
   }
 
   /** Newest stored `ts` of one series (one backward step on the primary key), or `null`. */
