@@ -198,13 +198,14 @@ describe('one market seen the same from every venue', () => {
     await expect(collect(bybit.longShortRatio({ ...params, kind: 'topPosition' }))).rejects.toBeInstanceOf(
       UnsupportedError,
     );
-    for (const pages of [
+    const unserved: AsyncIterable<unknown[]>[] = [
       binance.liquidations(params),
       bybit.liquidations(params),
       bybit.takerVolume(params),
       okx.liquidations(params),
       viaCoinalyze.bybit.takerVolume(params),
-    ]) {
+    ];
+    for (const pages of unserved) {
       await expect(collect(pages)).rejects.toBeInstanceOf(UnsupportedError);
     }
     const liquidations = await collect(viaCoinalyze.bybit.liquidations(params));
