@@ -287,9 +287,9 @@ describe.each(BACKENDS)('PostgresStorage on %s', (name) => {
     expect(big.filter((t) => t.startsWith('COPY '))).toHaveLength(1);
     expect(overlapFirst.filter((t) => t.startsWith('COPY '))).toHaveLength(1);
     expect(overlapAgain.filter((t) => t.startsWith('COPY '))).toHaveLength(2);
-    expect(overlapAgain.filter((t) => t.includes('INSERT INTO') && t.includes('perpdata_stage_'))).toHaveLength(
-      1,
-    );
+    expect(
+      overlapAgain.filter((t) => t.includes('INSERT INTO') && t.includes('perpdata_stage_')),
+    ).toHaveLength(1);
     for (const texts of [small, small2, big, big2, overlapFirst, overlapAgain]) {
       expect(texts.length).toBeLessThanOrEqual(8);
       expect(texts.some((t) => /VALUES\s*\(/.test(t))).toBe(false);
@@ -323,6 +323,88 @@ describe.each(BACKENDS)('PostgresStorage on %s', (name) => {
       expect(back).toEqual(candles(c.stored));
     },
   );
+
+  const ledgerPaths = [
+    { label: 'unnest path', copyThreshold: Number.POSITIVE_INFINITY, stored: 0 },
+    { label: 'COPY into the table', copyThreshold: 1, stored: 0 },
+    { label: 'COPY split into direct and merge', copyThreshold: 1, stored: 10 },
+  ];
+  test.each(ledgerPaths)(
+    'behavior: rows the database refuses leave no ledger mark, and a mark it refuses leaves no row ($label)',
+    async (c) => {
+      const { storage, prefix, b } = await openOn(name, { copyThreshold: c.copyThreshold });
+      const mark = (from: number, to: number) => ({
+        key: BTC_1M,
+        from: T0 + from * MINUTE,
+        to: T0 + to * MINUTE,
+        state: 'stored' as const,
+      });
+      if (c.stored > 0) await storage.write('candles', candles(c.stored), { coverage: [mark(0, c.stored)] });
+      const before = await storage.coverage('candles', BTC_1M);
+      await b.query(
+        `ALTER TABLE "${b.schema}"."${prefix}candles" ADD CONSTRAINT sane_close CHECK (close < 1e9)`,
+      );
+      const rows = candles(30).map((r, i) => (i === 25 ? { ...r, close: 2e9 } : { ...r, open: r.open + 1 }));
+      const error = await storage
+        .write('candles', rows, { coverage: [mark(0, 30)] })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StorageError);
+      expect((error as StorageError).committed).toBe(false);
+      expect(await storage.coverage('candles', BTC_1M)).toEqual(before);
+      // Now the ledger refuses: a constraint on the ledger table fails the insert of the new interval.
+      await b.query(`ALTER TABLE "${b.schema}"."${prefix}candles" DROP CONSTRAINT sane_close`);
+      await b.query(
+        `ALTER TABLE "${b.schema}"."${prefix}coverage" ADD CONSTRAINT short_marks CHECK (to_ts - from_ts < interval '20 minutes')`,
+      );
+      const refused = await storage
+        .write('candles', candles(30, 100), { coverage: [mark(100, 130)] })
+        .catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(StorageError);
+      expect((refused as StorageError).committed).toBe(false);
+      expect((refused as StorageError).meta.SQLSTATE).toBe('23514');
+      expect(await storage.latest('candles', BTC_1M)).toBe(
+        c.stored > 0 ? T0 + (c.stored - 1) * MINUTE : null,
+      );
+      expect(await storage.coverage('candles', BTC_1M)).toEqual(before);
+    },
+  );
+
+  test('behavior: the ledger stays compact: a thousand consecutive pages are one row, holes one row each', async () => {
+    const { storage, prefix, b } = await openOn(name);
+    const key = { ...BTC_1M, symbol: 'ETH' };
+    const page = 60 * MINUTE;
+    const marks = Array.from({ length: 1_000 }, (_, i) => ({
+      key,
+      from: T0 + i * page,
+      to: T0 + (i + 1) * page,
+      state: (i === 400 ? 'empty' : 'stored') as 'stored' | 'empty',
+      ...(i === 400 ? { reason: 'outage' } : {}),
+    }));
+    // Page by page (as a backfill writes them), with a hole at page 700 filled last.
+    for (const [i, mark] of marks.entries())
+      if (i % 50 !== 0 || i === 0) {
+        if (i !== 700) await storage.write('candles', [], { coverage: [mark] });
+      }
+    for (const [i, mark] of marks.entries())
+      if (i % 50 === 0 && i > 0 && i !== 700) {
+        await storage.write('candles', [], { coverage: [mark] });
+      }
+    const count = async () =>
+      (
+        await b.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM "${b.schema}"."${prefix}coverage" WHERE symbol = 'ETH'`,
+        )
+      )[0]?.n;
+    expect(await storage.coverage('candles', key)).toEqual([
+      { from: T0, to: T0 + 400 * page, state: 'stored' },
+      { from: T0 + 400 * page, to: T0 + 401 * page, state: 'empty', reason: 'outage' },
+      { from: T0 + 401 * page, to: T0 + 700 * page, state: 'stored' },
+      { from: T0 + 701 * page, to: T0 + 1_000 * page, state: 'stored' },
+    ]);
+    expect(await count()).toBe(4);
+    await storage.write('candles', [], { coverage: [marks[700] as (typeof marks)[number]] });
+    expect(await count()).toBe(3);
+  });
 
   // PGlite takes COPY input as one in-memory blob, so large batches go in slices inside one transaction.
   if (name === 'pglite')
@@ -459,9 +541,9 @@ describe.each(BACKENDS)('PostgresStorage on %s', (name) => {
     // server the other writer's row stays (written 99); PGlite has one connection, so the "other writer"
     // ran inside our transaction and was rolled back with it (written 100).
     expect(written).toBe(name === 'postgres' ? 99 : 100);
-    expect(log.filter((r) => r.text.includes('INSERT INTO') && r.text.includes('perpdata_stage_'))).toHaveLength(
-      1,
-    );
+    expect(
+      log.filter((r) => r.text.includes('INSERT INTO') && r.text.includes('perpdata_stage_')),
+    ).toHaveLength(1);
     const { rows: back } = await collect(storage.read('candles', BTC_1M, 0, T0 + 1_000 * MINUTE));
     expect(back).toEqual(rows);
   });

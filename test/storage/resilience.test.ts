@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { StorageError } from '../../src/core/errors.js';
 import { PostgresStorage } from '../../src/storage/index.js';
 import { instrument, PG_URL } from './backends.js';
-import { BTC_1M, candles, suffix } from './fixtures.js';
+import { BTC_1M, candles, suffix, T0 } from './fixtures.js';
 import { TcpProxy } from './tcp-proxy.js';
 
 /** Everything an error could show: message, stack, meta, cause, and util.inspect of the whole. */
@@ -188,6 +188,103 @@ if (PG_URL) {
         expect(await storage.write('candles', rows)).toEqual({ written: size });
       }
       expect(await count(prefix)).toEqual({ rows: 2_600, distinct: 2_600 });
+    });
+
+    test('resilience: a write with ledger marks killed (pg_terminate_backend) after any of its statements leaves rows and marks both or neither', async () => {
+      const app = `perpdata_killmark_${suffix()}`;
+      const pool = new pg.Pool({ connectionString: PG_URL, application_name: app, max: 3 });
+      pool.on('error', () => {});
+      pools.push(pool);
+      let killAt = -1;
+      let seen = 0;
+      const { handle } = instrument(pool, {
+        after: async (text) => {
+          if (killAt < 0) return;
+          if (text.startsWith('BEGIN')) seen = 0;
+          if (seen++ !== killAt) return;
+          killAt = -1;
+          await admin.query(
+            `SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'`,
+            [app],
+          );
+        },
+      });
+      const prefix = `km${suffix()}_`;
+      const storage = new PostgresStorage({ db: handle, schema, tablePrefix: prefix });
+      storages.push(storage);
+      await storage.migrate();
+      const ledger = async () =>
+        (
+          await admin.query(
+            `SELECT (extract(epoch FROM from_ts) * 1000)::float8 AS "from", (extract(epoch FROM to_ts) * 1000)::float8 AS "to" FROM "${schema}"."${prefix}coverage" ORDER BY from_ts`,
+          )
+        ).rows as { from: number; to: number }[];
+      let start = 0;
+      let outcomes = 0;
+      // 100 rows (one statement for rows and ledger) and 2,500 (COPY then the ledger); the statements of
+      // each write are BEGIN + locks, the ledger DELETE, [the newest-ts query,] the last INSERT, COMMIT.
+      for (const size of [100, 2_500]) {
+        for (let at = 0; at < 5; at++) {
+          const rows = candles(size, start);
+          const mark = {
+            key: BTC_1M,
+            from: T0 + start * 60_000,
+            to: T0 + (start + size) * 60_000,
+            state: 'stored' as const,
+          };
+          const stored = (await count(prefix)).rows;
+          killAt = at;
+          const result = await storage.write('candles', rows, { coverage: [mark] }).catch((e: unknown) => e);
+          const lost = killAt === -1;
+          killAt = -1;
+          const after = await count(prefix);
+          const covered = (await ledger()).some((iv) => iv.from <= mark.from && iv.to >= mark.to);
+          if (result instanceof StorageError) {
+            outcomes++;
+            expect(lost, `size ${size}, statement ${at}`).toBe(true);
+            expect(result.committed, `size ${size}, statement ${at}`).toBe(false);
+            expect(after.rows).toBe(stored);
+            expect(covered).toBe(false);
+            expect(await storage.write('candles', rows, { coverage: [mark] })).toEqual({ written: size });
+          } else {
+            // Killed after COMMIT answered, or the write had fewer statements: all of it is there.
+            expect(result).toEqual({ written: size });
+          }
+          expect((await count(prefix)).rows).toBe(stored + size);
+          expect((await ledger()).some((iv) => iv.from <= mark.from && iv.to >= mark.to)).toBe(true);
+          start += size;
+        }
+      }
+      expect(outcomes).toBeGreaterThanOrEqual(6);
+      expect(await ledger()).toEqual([{ from: T0, to: T0 + start * 60_000 }]);
+      expect(await count(prefix)).toEqual({ rows: start, distinct: start });
+    });
+
+    test('resilience: with ledger marks, a connection lost after COMMIT reports committed true with rows and marks stored; lost before COMMIT, neither', async () => {
+      const { storage, prefix } = await throughProxy();
+      const mark = (n: number, from = 0) => ({
+        key: BTC_1M,
+        from: T0 + from * 60_000,
+        to: T0 + (from + n) * 60_000,
+        state: 'stored' as const,
+      });
+      proxy.trapNextCommit('drop-before');
+      const lost = await storage
+        .write('candles', candles(500), { coverage: [mark(500)] })
+        .catch((e: unknown) => e);
+      expect((lost as StorageError).committed).toBe(false);
+      expect(await count(prefix)).toEqual({ rows: 0, distinct: 0 });
+      expect(await storage.coverage('candles', BTC_1M)).toEqual([]);
+      proxy.trapNextCommit('drop-after');
+      const done = await storage
+        .write('candles', candles(500), { coverage: [mark(500)] })
+        .catch((e: unknown) => e);
+      expect((done as StorageError).committed).toBe(true);
+      expect(await count(prefix)).toEqual({ rows: 500, distinct: 500 });
+      expect(await storage.coverage('candles', BTC_1M)).toEqual([
+        { from: T0, to: T0 + 500 * 60_000, state: 'stored' },
+      ]);
+      expect(await storage.write('candles', candles(500), { coverage: [mark(500)] })).toEqual({ written: 0 });
     });
 
     test('resilience: idle pool connections killed between writes are replaced; the next write succeeds at once', async () => {
