@@ -482,6 +482,9 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     await Promise.allSettled(closers.splice(0).map((close) => close()));
+    // A server's 'close' event comes before libuv releases its handle (in the loop's close phase): wait a turn, so
+    // that nothing of the simulation is left in the event loop once close() resolves.
+    for (let turn = 0; turn < 2; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
   };
   try {
     const http: Record<SimulatedVenue, LocalServer> = {} as Record<SimulatedVenue, LocalServer>;

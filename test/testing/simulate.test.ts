@@ -1,3 +1,4 @@
+import { setupServer } from 'msw/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceClient } from '../../src/clients/binance/rest.js';
 import { BybitClient } from '../../src/clients/bybit/rest.js';
@@ -5,7 +6,7 @@ import { CoinalyzeClient } from '../../src/clients/coinalyze/rest.js';
 import { OkxClient } from '../../src/clients/okx/rest.js';
 import { InvalidArgumentError, PerpdataError, ValidationError } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
-import { type Simulation, simulateVenues } from '../../src/testing/index.js';
+import { mswHandlers, type Simulation, simulateVenues } from '../../src/testing/index.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -235,6 +236,24 @@ describe('simulateVenues', () => {
     }
     expect(live[1]!.ts - live[0]!.ts).toBe(MINUTE);
     expect(live[1]!.close).toBeCloseTo(sim.market.candle('BTC', live[1]!.ts, MINUTE).close, 12);
+  });
+
+  it('behavior: sim.handlers serve the same venues through MSW, faults and counters included', async () => {
+    const sim = await start({ now: () => T, ws: false });
+    const base = 'http://binance.test';
+    const msw = setupServer(...mswHandlers(base, sim.handlers.binance));
+    msw.listen({ onUnhandledRequest: 'error' });
+    cleanup.push(async () => msw.close());
+    const binance = new BinanceClient({ baseUrl: base, now: sim.clock.now, retryDelayMs: 1 });
+    cleanup.push(() => binance.close());
+    const reset = sim.faults.resetNext(1, { path: '/fapi/v1/klines' });
+    expectMarketCandles(
+      sim,
+      await all(binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO })),
+      'BTC',
+    );
+    expect(reset.hits).toBe(1);
+    expect(sim.stats.binance.byPath.get('/fapi/v1/klines')).toBe(2);
   });
 
   it('behavior: close() stops every server and leaves no open handle', async () => {
