@@ -38,6 +38,9 @@ const STATS_PERIODS: Record<string, number> = {
 };
 const FUNDING_EVERY = 8 * 60 * MINUTE;
 
+/** Start of month number `i` (year * 12 + month), UTC. */
+const monthStart = (i: number): number => Date.UTC(Math.floor(i / 12), i % 12, 1);
+
 /** Instruments of the synthetic market as Binance lists them. */
 export const BINANCE_INSTRUMENTS: Record<string, { symbol: string; baseAsset: string; multiplier: number }> =
   {
@@ -259,21 +262,34 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
         const inst = instrumentOf(url);
         if (inst instanceof Response) return inst;
         const interval = url.searchParams.get('interval') ?? '';
-        const step = KLINE_INTERVALS[interval];
+        const monthly = interval === '1M';
+        const step = monthly ? 1 : KLINE_INTERVALS[interval];
         if (!step) return err(400, -1120, 'Invalid interval.');
         const limit = intParam(url, 'limit') ?? 500;
         if (!Number.isInteger(limit) || limit < 1 || limit > 1500)
           return err(400, -1130, "Data sent for parameter 'limit' is not valid.");
-        const startTime = intParam(url, 'startTime');
-        const endTime = intParam(url, 'endTime');
+        // Calendar months walk a grid of month numbers (year * 12 + month); other intervals one of ms.
+        const toGrid = (ts: number, up: boolean) => {
+          if (!monthly) return ts;
+          const d = new Date(ts);
+          const i = d.getUTCFullYear() * 12 + d.getUTCMonth();
+          return up && monthStart(i) < ts ? i + 1 : i;
+        };
+        const fromGrid = (i: number) => (monthly ? monthStart(i) : i);
+        const lengthAt = (ts: number) => (monthly ? fromGrid(toGrid(ts, false) + 1) - ts : step);
+        const startParam = intParam(url, 'startTime');
+        const endParam = intParam(url, 'endTime');
+        const startTime = startParam === undefined ? undefined : toGrid(startParam, true);
+        const endTime = endParam === undefined ? undefined : toGrid(endParam, false);
         const asset = market.asset(inst.symbol)!;
-        const first = Math.ceil(asset.listedAt / step) * step;
-        const last = Math.floor(t / step) * step; // the forming candle
+        const first = Math.ceil(toGrid(asset.listedAt, true) / step) * step;
+        const last = fromGrid(Math.floor(toGrid(t, false) / step) * step); // the forming candle
         const m = inst.multiplier;
-        const rows = selectGrid(step, first, last, startTime, endTime, limit)
+        const rows = selectGrid(step, first, toGrid(last, false), startTime, endTime, limit)
+          .map(fromGrid)
           .filter((ts) => market.has(inst.symbol, ts))
           .map((ts) => {
-            const c = market.candle(inst.symbol, ts, step);
+            const c = market.candle(inst.symbol, ts, lengthAt(ts));
             const forming = ts === last;
             const part = forming ? 0.5 : 1;
             return [
@@ -283,7 +299,7 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
               fmt(c.low * m),
               fmt(c.close * m),
               fmt((c.volume * part) / m),
-              ts + step - 1,
+              ts + lengthAt(ts) - 1,
               fmt(c.quoteVolume * part),
               c.trades,
               fmt((c.takerBuyVolume * part) / m),

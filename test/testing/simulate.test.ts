@@ -2,9 +2,11 @@ import { setupServer } from 'msw/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceClient } from '../../src/clients/binance/rest.js';
 import { BybitClient } from '../../src/clients/bybit/rest.js';
+import type { HistoryKind } from '../../src/clients/capabilities.js';
 import { CoinalyzeClient } from '../../src/clients/coinalyze/rest.js';
 import { OkxClient } from '../../src/clients/okx/rest.js';
 import { InvalidArgumentError, PerpdataError, ValidationError } from '../../src/core/errors.js';
+import { addInterval, floorToInterval, type Interval } from '../../src/core/intervals.js';
 import type { Candle } from '../../src/core/types.js';
 import { mswHandlers, type Simulation, simulateVenues } from '../../src/testing/index.js';
 
@@ -13,6 +15,22 @@ const HOUR = 60 * MINUTE;
 const T = Date.UTC(2024, 5, 1, 12, 0, 30);
 const FROM = T - 3 * HOUR - 30_000;
 const TO = T - 30_000;
+
+/** Every OKX path with a budget, to lift them all. */
+const RUBIK = '/api/v5/rubik/stat/contracts';
+const OKX_PATHS = [
+  '/api/v5/market/candles',
+  '/api/v5/market/history-candles',
+  '/api/v5/public/funding-rate',
+  '/api/v5/public/funding-rate-history',
+  '/api/v5/public/instruments',
+  '/api/v5/public/time',
+  '/api/v5/rubik/stat/taker-volume-contract',
+  `${RUBIK}/open-interest-history`,
+  `${RUBIK}/long-short-account-ratio-contract`,
+  `${RUBIK}/long-short-account-ratio-contract-top-trader`,
+  `${RUBIK}/long-short-position-ratio-contract-top-trader`,
+];
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -83,6 +101,89 @@ describe('simulateVenues', () => {
         sim.stats.coinalyze.requests,
     );
     expect(sim.stats.binance.byPath.get('/fapi/v1/klines')).toBeGreaterThanOrEqual(2);
+  });
+
+  it('default: each simulator serves every kind, interval and ratio kind its client says the venue serves', async () => {
+    const lifted = 1_000_000;
+    const sim = await start({
+      now: () => T,
+      ws: false,
+      budgets: {
+        binance: { weightLimit: lifted },
+        bybit: { requestLimit: lifted },
+        okx: { rateLimits: Object.fromEntries(OKX_PATHS.map((p) => [p, lifted])) },
+        coinalyze: { callLimit: lifted },
+      },
+    });
+    const options = {
+      retries: 0,
+      outOfRange: 'throw',
+      rateLimit: { limit: lifted, intervalMs: MINUTE },
+    } as const;
+    const clients = [
+      new BinanceClient({ ...sim.clientOptions('binance'), ...options }),
+      new BybitClient({ ...sim.clientOptions('bybit'), ...options }),
+      new OkxClient({ ...sim.clientOptions('okx'), ...options }),
+      new CoinalyzeClient({ ...sim.clientOptions('coinalyze', 'binance'), ...options }),
+    ];
+    cleanup.push(async () => {
+      await Promise.all(clients.map((c) => c.close()));
+    });
+    const failures: string[] = [];
+    let served = 0;
+    for (const client of clients) {
+      for (const [kind, c] of Object.entries(client.capabilities.kinds) as [
+        HistoryKind,
+        typeof client.capabilities.kinds.candles,
+      ][]) {
+        if (!c) continue;
+        const label = (what: string) => `${client.venue} ${kind} ${what}`;
+        if (c.rest === 'snapshot') {
+          if (
+            kind === 'candles' ||
+            kind === 'longShortRatio' ||
+            kind === 'takerVolume' ||
+            kind === 'liquidations'
+          )
+            continue;
+          const rows = await client.snapshot(kind, { symbol: 'BTC' }).catch((e: Error) => e);
+          if (rows instanceof Error || rows.length === 0) failures.push(label(`snapshot: ${String(rows)}`));
+          else served++;
+          continue;
+        }
+        if (c.rest !== 'history') continue;
+        const intervals: (Interval | undefined)[] = c.intervals.length > 0 ? [...c.intervals] : [undefined];
+        for (const interval of intervals) {
+          for (const ratioKind of c.ratioKinds ?? [undefined]) {
+            const to = interval ? floorToInterval(T, interval) : T;
+            const from = Math.max(
+              interval ? addInterval(to, interval, -3) : to - 3 * 24 * HOUR,
+              c.earliest(T, interval) + (interval ? addInterval(0, interval, 1) : 0),
+            );
+            try {
+              const rows = await all(
+                client.history(kind, {
+                  symbol: 'BTC',
+                  from,
+                  to,
+                  ...(interval ? { interval } : {}),
+                  ...(ratioKind ? { ratioKind } : {}),
+                }),
+              );
+              if (rows.length === 0) failures.push(label(`${interval ?? ''} ${ratioKind ?? ''}: no rows`));
+              else served++;
+            } catch (error) {
+              failures.push(label(`${interval ?? ''} ${ratioKind ?? ''}: ${String(error).split('\n')[0]}`));
+            }
+          }
+        }
+      }
+      const period = await client.fundingPeriod('BTC').catch((e: Error) => e);
+      if (period instanceof Error)
+        failures.push(`${client.venue} fundingPeriod: ${period.message.split('\n')[0]}`);
+    }
+    expect(failures).toEqual([]);
+    expect(served).toBeGreaterThan(100);
   });
 
   it('behavior: holes are absent on every venue; counters per path count only the tail of a second run', async () => {
