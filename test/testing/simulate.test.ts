@@ -383,5 +383,12 @@ describe('simulateVenues', () => {
     expect(() => sim.faults.errorRate(2)).toThrow(InvalidArgumentError);
     expect(() => sim.faults.failNext(1, { status: 404 })).toThrow(InvalidArgumentError);
     expect(sim.urls.okx.wsUrl).toBe('');
+    const budgets = await start({
+      now: () => T,
+      ws: false,
+      budgets: { binance: { weightLimit: 20, windowMs: 10_000 } },
+    });
+    expect(budgets.simulators.binance.budget.limit).toBe(20);
+    expect(budgets.simulators.binance.budget.windowMs).toBe(10_000);
   });
 });
