@@ -54,6 +54,8 @@ export const BINANCE_INSTRUMENTS: Record<string, { symbol: string; baseAsset: st
 export interface BinanceSimOptions {
   /** The simulator's clock. @default Date.now */
   now?: () => number;
+  /** Clock of the rate budgets and bans (clients run theirs on the real clock). @default `now` */
+  budgetNow?: () => number;
   /** Request weight per window and client. @default 2400 */
   weightLimit?: number;
   /** Window length. @default 60000 (the UTC minute) */
@@ -93,6 +95,7 @@ export interface BinanceSimStats {
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
 export function createBinanceSimulator(market: SyntheticMarket, options: BinanceSimOptions = {}) {
   const now = options.now ?? Date.now;
+  const budgetNow = options.budgetNow ?? now;
   const budget = new FixedWindowBudget(options.weightLimit ?? 2400, options.windowMs ?? MINUTE);
   const bansAfter = options.bansAfter429s ?? 5;
   const banMs = options.banMs ?? 120_000;
@@ -140,20 +143,21 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
   const handler: VenueHandler = (request, clientId) => {
     const url = new URL(request.url);
     const t = now();
+    const bt = budgetNow();
     stats.requests++;
     stats.byClient.set(clientId, (stats.byClient.get(clientId) ?? 0) + 1);
     const intercepted = options.intercept?.(url, clientId);
     if (intercepted) return intercepted;
 
     const ban = bannedUntil.get(clientId);
-    if (ban !== undefined && t < ban) {
+    if (ban !== undefined && bt < ban) {
       stats.status418++;
       return json(
         {
           code: -1003,
           msg: `Way too many requests; IP(${clientId}) banned until ${ban}. Please use the websocket for live updates to avoid bans.`,
         },
-        { status: 418, headers: { 'Retry-After': String(Math.ceil((ban - t) / 1000)) } },
+        { status: 418, headers: { 'Retry-After': String(Math.ceil((ban - bt) / 1000)) } },
       );
     }
 
@@ -168,15 +172,15 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
     )
       weight = 0;
 
-    const used = budget.spend(clientId, weight, t);
+    const used = budget.spend(clientId, weight, bt);
     if (used === undefined) {
       stats.status429++;
-      const window = budget.windowOf(t);
+      const window = budget.windowOf(bt);
       const s = strikes.get(clientId);
       const count = s && s.window === window ? s.count + 1 : 1;
       strikes.set(clientId, { window, count });
       if (count > bansAfter) {
-        const until = t + banMs;
+        const until = bt + banMs;
         bannedUntil.set(clientId, until);
         stats.status418++;
         return json(
@@ -187,14 +191,14 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
           { status: 418 },
         );
       }
-      const retryAfter = Math.max(1, Math.ceil((window + budget.windowMs - t) / 1000));
+      const retryAfter = Math.max(1, Math.ceil((window + budget.windowMs - bt) / 1000));
       return json(
         { code: -1003, msg: 'Too many requests; current limit of IP is exceeded.' },
         {
           status: 429,
           headers: {
             'Retry-After': String(retryAfter),
-            'X-MBX-USED-WEIGHT-1M': String(budget.used(clientId, t)),
+            'X-MBX-USED-WEIGHT-1M': String(budget.used(clientId, bt)),
           },
         },
       );
@@ -202,7 +206,7 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
     stats.weight += weight;
     const perClient = stats.windows.get(clientId) ?? new Map<number, number>();
     stats.windows.set(clientId, perClient);
-    perClient.set(budget.windowOf(t), (perClient.get(budget.windowOf(t)) ?? 0) + weight);
+    perClient.set(budget.windowOf(bt), (perClient.get(budget.windowOf(bt)) ?? 0) + weight);
     const headers = { 'X-MBX-USED-WEIGHT-1M': String(used) };
     const ok = (body: unknown) => json(body, { headers });
 

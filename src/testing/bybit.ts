@@ -52,6 +52,8 @@ export const BYBIT_INSTRUMENTS: Record<string, { symbol: string; baseCoin: strin
 
 /** Options of the Bybit simulator. */
 export interface BybitSimOptions {
+  /** Clock of the rate budget and bans (clients run theirs on the real clock). @default `now` */
+  budgetNow?: () => number;
   /** The simulator's clock. @default Date.now */
   now?: () => number;
   /** Requests per window and client. @default 600 */
@@ -229,10 +231,11 @@ export function createBybitSimulator(market: SyntheticMarket, options: BybitSimO
     const intercepted = options.intercept?.(url, clientId);
     if (intercepted) return intercepted;
 
+    const bt = (options.budgetNow ?? now)();
     const ban = bannedUntil.get(clientId);
-    if (ban !== undefined && t < ban) return forbidden();
-    if (budget.spend(clientId, 1, t) === undefined) {
-      bannedUntil.set(clientId, t + banMs);
+    if (ban !== undefined && bt < ban) return forbidden();
+    if (budget.spend(clientId, 1, bt) === undefined) {
+      bannedUntil.set(clientId, bt + banMs);
       return forbidden();
     }
 

@@ -120,6 +120,8 @@ const EXCHANGES = [
 
 /** Options of the Coinalyze simulator. */
 export interface CoinalyzeSimOptions {
+  /** Clock of the rate budget (clients run theirs on the real clock). @default `now` */
+  budgetNow?: () => number;
   /** The simulator's clock. @default Date.now */
   now?: () => number;
   /** Keys the simulator accepts. @default ['test-key'] */
@@ -245,9 +247,10 @@ export function createCoinalyzeSimulator(market: SyntheticMarket, options: Coina
     }
     const symbols = (url.searchParams.get('symbols') ?? '').split(',').filter((s) => s !== '');
     const cost = Math.max(1, symbols.length);
-    if (budget.spend(key, cost, t) === undefined) {
+    const bt = (options.budgetNow ?? now)();
+    if (budget.spend(key, cost, bt) === undefined) {
       stats.status429++;
-      const retryAfter = Math.max(1, Math.ceil((budget.windowOf(t) + budget.windowMs - t) / 1000));
+      const retryAfter = Math.max(1, Math.ceil((budget.windowOf(bt) + budget.windowMs - bt) / 1000));
       return json(
         { message: 'Too many requests' },
         { status: 429, headers: { 'Retry-After': String(retryAfter) } },

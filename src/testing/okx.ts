@@ -89,6 +89,8 @@ const RATE_LIMITS: Record<string, { limit: number; by: 'ip' | 'instId' | 'instTy
 
 /** Options of the OKX simulator. */
 export interface OkxSimOptions {
+  /** Clock of the rate budgets (clients run theirs on the real clock). @default `now` */
+  budgetNow?: () => number;
   /** The simulator's clock. @default Date.now */
   now?: () => number;
   /** Override requests per 2 s of some endpoints (path → limit). */
@@ -194,7 +196,7 @@ export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptio
           : spec.by === 'instType'
             ? `${clientId}|${url.searchParams.get('instType') ?? ''}`
             : clientId;
-      if (budget.spend(key, 1, t) === undefined) {
+      if (budget.spend(key, 1, (options.budgetNow ?? now)()) === undefined) {
         stats.rateLimited++;
         return json({ msg: 'Too Many Requests', code: '50011' }, { status: options.rateLimitStatus ?? 429 });
       }

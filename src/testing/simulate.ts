@@ -101,7 +101,7 @@ export interface SimulationFaults {
   /** Destroys the socket of a seeded fraction `rate` of matching requests (as `errorRate` picks them). */
   resetRate(rate: number, options?: FaultTarget & { readonly seed?: number }): FaultHandle;
   /**
-   * Bans one client for `ms` of simulated time (default 120000): Binance answers 418 with "banned
+   * Bans one client for `ms` of real time (default 120000): Binance answers 418 with "banned
    * until", Bybit 403 "access too frequent", as the venues do. `clientId` defaults to `'127.0.0.1'`.
    */
   ban(
@@ -304,10 +304,17 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
     ...(options.holes ? { holes: [...options.holes] } : {}),
   });
   const simulators = {
-    binance: createBinanceSimulator(market, { ...budgets.binance, now }),
-    bybit: createBybitSimulator(market, { ...budgets.bybit, now }),
-    okx: createOkxSimulator(market, { ...budgets.okx, now }),
-    coinalyze: createCoinalyzeSimulator(market, { ...budgets.coinalyze, now, apiKeys: [apiKey] }),
+    // Rate budgets and bans run on the real clock, as the clients' do: a frozen or fast market clock
+    // must not freeze a budget window (or expire it at the clock's speed).
+    binance: createBinanceSimulator(market, { ...budgets.binance, now, budgetNow: Date.now }),
+    bybit: createBybitSimulator(market, { ...budgets.bybit, now, budgetNow: Date.now }),
+    okx: createOkxSimulator(market, { ...budgets.okx, now, budgetNow: Date.now }),
+    coinalyze: createCoinalyzeSimulator(market, {
+      ...budgets.coinalyze,
+      now,
+      apiKeys: [apiKey],
+      budgetNow: Date.now,
+    }),
   };
 
   // Counters and faults.
@@ -396,11 +403,12 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       const clientId = o.clientId ?? '127.0.0.1';
       const ms = o.ms ?? 120_000;
       if (!(ms > 0)) throw new InvalidArgumentError(`ban ms must be positive, got ${ms}`);
-      const until = now() + ms;
+      // Bans run on the real clock, as budgets do (the clients honour them on the real clock).
+      const until = Date.now() + ms;
       return install({
         target: { venue, clientId },
         decide: () => {
-          const t = now();
+          const t = Date.now();
           if (t >= until) return undefined;
           if (venue === 'bybit')
             return new Response('access too frequent', {
