@@ -279,9 +279,8 @@ describe('simulateVenues', () => {
     expect((await all(binance.funding({ symbol: 'BTC', from: T - 24 * HOUR, to: T }))).length).toBe(3);
   });
 
-  it('error: a 418 ban of one client id fails over, then lifts after its time', async () => {
-    let now = T;
-    const sim = await start({ now: () => now });
+  it('error: a 418 ban of one client id fails over, then lifts after its (real) time', async () => {
+    const sim = await start({ now: () => T });
     const binance = new BinanceClient({
       ...sim.clientOptions('binance'),
       retryDelayMs: 1,
@@ -289,15 +288,16 @@ describe('simulateVenues', () => {
     });
     cleanup.push(() => binance.close());
     await binance.registry();
-    const ban = sim.faults.ban('binance', { ms: 60_000 });
+    const ban = sim.faults.ban('binance', { ms: 300 });
     const error = await all(binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO })).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(PerpdataError);
+    expect((error as PerpdataError).code).toBe('BANNED');
     expect(sim.stats.binance.byStatus.get(418)).toBeGreaterThanOrEqual(1);
     expect(ban.hits).toBeGreaterThanOrEqual(1);
-    // A fresh client (the first one quarantined its egress on the real clock) after the ban's end.
-    now = T + 61_000;
+    // Bans run on the real clock, like the clients' quarantine; a fresh client after the ban's end.
+    await new Promise((resolve) => setTimeout(resolve, 350));
     const again = new BinanceClient({ ...sim.clientOptions('binance'), retryDelayMs: 1 });
     cleanup.push(() => again.close());
     const candles = await all(again.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO }));
