@@ -37,12 +37,12 @@ export interface SimulationClock extends WsClock {
   readonly speed: number;
 }
 
-/** Per-venue simulator options passed through (rate budgets, retention, ban lengths); `now` and `intercept` are set by `simulateVenues`. */
+/** Per-venue simulator options passed through (rate budgets, retention, ban lengths; budgets run on the real clock); `now`, `budgetNow` and `intercept` are set by `simulateVenues`. */
 export interface SimulationBudgets {
-  readonly binance?: Omit<BinanceSimOptions, 'now' | 'intercept'>;
-  readonly bybit?: Omit<BybitSimOptions, 'now' | 'intercept'>;
-  readonly okx?: Omit<OkxSimOptions, 'now' | 'intercept'>;
-  readonly coinalyze?: Omit<CoinalyzeSimOptions, 'now' | 'intercept' | 'apiKeys'>;
+  readonly binance?: Omit<BinanceSimOptions, 'now' | 'budgetNow' | 'intercept'>;
+  readonly bybit?: Omit<BybitSimOptions, 'now' | 'budgetNow' | 'intercept'>;
+  readonly okx?: Omit<OkxSimOptions, 'now' | 'budgetNow' | 'intercept'>;
+  readonly coinalyze?: Omit<CoinalyzeSimOptions, 'now' | 'budgetNow' | 'intercept' | 'apiKeys'>;
 }
 
 /** Options of `simulateVenues`. */
