@@ -86,6 +86,8 @@ export interface Recorded {
 
 /** Hooks of an instrumented handle. */
 export interface Hooks {
+  /** Called before a statement (not a COPY stream) is sent on a pooled connection. */
+  before?(text: string): Promise<void>;
   /** Called after a statement answered, before the storage sees the answer. */
   after?(text: string, run: (text: string, values?: unknown[]) => Promise<unknown>): Promise<void>;
 }
@@ -132,10 +134,18 @@ export function instrument(
           return typeof value === 'function' ? value.bind(target) : value;
         }
         return (q: unknown, values?: unknown[]) => {
-          log.push({ text: textOf(q), values });
-          if (typeof q !== 'string') return (target.query as (x: unknown) => unknown)(q);
-          return target.query(q, values).then(async (result) => {
-            await hooks.after?.(q, (t, v) => pool.query(t, v));
+          // A COPY stream is submitted as it is; a statement (text, or a prepared { name, text, values })
+          // goes through the hooks.
+          const submittable = typeof (q as { submit?: unknown }).submit === 'function';
+          const config =
+            typeof q === 'object' && q !== null && !submittable ? (q as pg.QueryConfig) : undefined;
+          log.push({ text: textOf(q), values: config ? config.values : values });
+          if (submittable) return (target.query as (x: unknown) => unknown)(q);
+          const text = config ? config.text : (q as string);
+          const send = () => (config ? target.query(config) : target.query(text, values));
+          const sent = hooks.before ? hooks.before(text).then(send) : send();
+          return sent.then(async (result) => {
+            await hooks.after?.(text, (t, v) => pool.query(t, v));
             return result;
           });
         };

@@ -308,38 +308,64 @@ export function createCoverageTable(t: Tables): string {
 )`;
 }
 
-/**
- * Removes, for each series of a write, the ledger intervals that meet or touch the marks' hull
- * `[lo, hi]`, and returns them (`n`: 1-based series index) so that the new intervals can be computed.
- * Parameters: kind, then one array per series-key column, lo and hi (epoch ms).
- */
-export function takeCoverage(t: Tables): string {
-  const arrays = LEDGER_KEY.slice(1)
-    .map((_, i) => `$${i + 2}::text[]`)
-    .join(', ');
-  const match = LEDGER_KEY.slice(1)
-    .map((k) => `c.${ident(k)} = u.${ident(k)}`)
-    .join(' AND ');
-  return `DELETE FROM ${t.coverage} AS c
-USING unnest(${arrays}, $7::float8[], $8::float8[]) WITH ORDINALITY AS u(source, exchange, symbol, "interval", variant, lo, hi, n)
-WHERE c.kind = $1 AND ${match} AND c.to_ts >= to_timestamp(u.lo / 1000) AND c.from_ts <= to_timestamp(u.hi / 1000)
-RETURNING u.n::int AS n, ${epochMs('c.from_ts')} AS "from", ${epochMs('c.to_ts')} AS "to", c.state, c.reason`;
-}
+/** Parameters of `updateCoverage` before the newest-ts arrays: kind, 7 series arrays, 5 mark arrays, 3 gap arrays. */
+export const UPDATE_COVERAGE_PARAMS = 16;
 
 /**
- * Inserts ledger intervals (a data-modifying CTE body, parameters from `$first`: kind, one array per
- * series-key column, from and to as epoch ms, state, reason).
+ * The whole ledger update of one write in one statement, optionally with the newest stored `ts` of the
+ * batch's series (`highWater`) and the transaction id. For each series it deletes the intervals that meet
+ * or touch the hull of its marks, keeps the parts of them that lie in the gaps between the marks (gaps
+ * computed by the caller, from 0 to past 2100), adds the marks (disjoint, applied in order and merged by
+ * the caller), merges touching pieces of equal state and reason (gaps and islands) and inserts the result.
+ * Every deleted row is read by the sort of the window functions before the first insert, so an interval
+ * that keeps its `from_ts` is deleted before its successor is inserted.
+ *
+ * Parameters: `$1` kind; `$2..$8` per series: source, exchange, symbol, interval, variant (text[]), lo, hi
+ * (epoch ms); `$9..$13` per mark: series (1-based), from, to, state, reason; `$14..$16` per gap: series,
+ * from, to; then, with `spec`, one text[] per key column of the batch's series for the newest-ts lookup.
+ * Columns: `marks` (intervals inserted), `xid`, and with `spec` `hw` (float8[] in series order).
  */
-export function insertCoverage(t: Tables, first: number): string {
-  const p = (i: number) => `$${first + i}`;
-  return `INSERT INTO ${t.coverage} (${LEDGER_KEY.map(ident).join(', ')}, from_ts, to_ts, state, reason)
-SELECT ${p(0)}::text, u.source, u.exchange, u.symbol, u."interval", u.variant, to_timestamp(u.f / 1000), to_timestamp(u.t / 1000), u.state, u.reason
-FROM unnest(${p(1)}::text[], ${p(2)}::text[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::text[], ${p(6)}::float8[], ${p(7)}::float8[], ${p(8)}::text[], ${p(9)}::text[]) AS u(source, exchange, symbol, "interval", variant, f, t, state, reason)
-RETURNING 1`;
+export function updateCoverage(t: Tables, spec?: KindSpec): string {
+  const key = LEDGER_KEY.slice(1);
+  const match = key.map((k) => `c.${ident(k)} = s.${ident(k)}`).join(' AND ');
+  const cols = `${LEDGER_KEY.map(ident).join(', ')}, from_ts, to_ts, state, reason`;
+  let hw = '';
+  if (spec) {
+    const keys = keyFields(spec);
+    const arrays = keys.map((_, i) => `$${UPDATE_COVERAGE_PARAMS + 1 + i}::text[]`).join(', ');
+    const aliases = keys.map((_, i) => `k${i}`).join(', ');
+    const on = keys.map((k, i) => `o.${ident(k)} = h.k${i}`).join(' AND ');
+    const newest = `(SELECT o.ts FROM ${t.qualified(spec.table)} AS o WHERE ${on} ORDER BY o.ts DESC LIMIT 1)`;
+    hw = `SELECT array_agg(${epochMs(newest)} ORDER BY h.n) AS hw FROM unnest(${arrays}) WITH ORDINALITY AS h(${aliases}, n)`;
+  }
+  return `WITH s AS (
+  SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[]) WITH ORDINALITY AS u(source, exchange, symbol, "interval", variant, lo, hi, n)
+), d AS (
+  DELETE FROM ${t.coverage} AS c USING s
+  WHERE c.kind = $1 AND ${match} AND c.to_ts >= to_timestamp(s.lo / 1000) AND c.from_ts <= to_timestamp(s.hi / 1000)
+  RETURNING s.n, ${epochMs('c.from_ts')} AS f, ${epochMs('c.to_ts')} AS t, c.state, c.reason
+), g AS (
+  SELECT * FROM unnest($14::int8[], $15::float8[], $16::float8[]) AS g(n, f, t)
+), pieces AS (
+  SELECT d.n, greatest(d.f, g.f) AS f, least(d.t, g.t) AS t, d.state, d.reason FROM d JOIN g ON g.n = d.n AND g.f < d.t AND g.t > d.f
+  UNION ALL
+  SELECT * FROM unnest($9::int8[], $10::float8[], $11::float8[], $12::text[], $13::text[]) AS m(n, f, t, state, reason)
+), flagged AS (
+  SELECT p.*, CASE WHEN lag(p.t) OVER w = p.f AND lag(p.state) OVER w = p.state AND lag(p.reason) OVER w IS NOT DISTINCT FROM p.reason THEN 0 ELSE 1 END AS starts
+  FROM pieces AS p WINDOW w AS (PARTITION BY p.n ORDER BY p.f)
+), islands AS (
+  SELECT f.*, sum(f.starts) OVER (PARTITION BY f.n ORDER BY f.f ROWS UNBOUNDED PRECEDING) AS island FROM flagged AS f
+), merged AS (
+  SELECT i.n, min(i.f) AS f, max(i.t) AS t, min(i.state) AS state, min(i.reason) AS reason FROM islands AS i GROUP BY i.n, i.island
+), ins AS (
+  INSERT INTO ${t.coverage} (${cols})
+  SELECT $1::text, s.source, s.exchange, s.symbol, s."interval", s.variant, to_timestamp(m.f / 1000), to_timestamp(m.t / 1000), m.state, m.reason
+  FROM merged AS m JOIN s ON s.n = m.n
+  RETURNING 1
+)
+SELECT c.marks, txid_current_if_assigned()::text AS xid${hw ? ', h.hw' : ''}
+FROM (SELECT count(*)::int AS marks FROM ins) AS c${hw ? `, (${hw}) AS h` : ''}`;
 }
-
-/** Number of parameters `insertCoverage` takes. */
-export const INSERT_COVERAGE_PARAMS = 10;
 
 /**
  * Runs data-modifying statements (CTE bodies, each `… RETURNING 1`) and then reads the transaction id,
