@@ -17,7 +17,7 @@ import { missingSpans } from './ledger.js';
 import { seriesId } from './plan.js';
 import { type SeriesIdentity, SeriesState } from './state.js';
 import type { DeriveOptions } from './types.js';
-import type { BatchWriter } from './writer.js';
+import { type BatchWriter, withStorageRetry } from './writer.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -44,6 +44,7 @@ export interface DeriveContext {
   readonly derive: Required<DeriveOptions>;
   readonly now: number;
   readonly signal: AbortSignal;
+  readonly retry: (what: string, attempt: number, delayMs: number, error: unknown) => void;
   readonly register: (state: SeriesState<SeriesIdentity>) => void;
   readonly fail: (state: SeriesState<SeriesIdentity>, error: unknown) => Promise<void>;
   readonly done: (state: SeriesState<SeriesIdentity>) => Promise<void>;
@@ -133,7 +134,13 @@ async function run(
 ): Promise<void> {
   ctx.register(state);
   try {
-    await body();
+    // A derived series is recomputed whole when the database went away under it (writes are upserts).
+    await withStorageRetry(
+      body,
+      60_000,
+      (attempt, delayMs, error) => ctx.retry(state.plan.id, attempt, delayMs, error),
+      ctx.signal,
+    );
     if (ctx.signal.aborted) {
       state.outcome = 'aborted';
       return;

@@ -1,6 +1,13 @@
+import { setMaxListeners } from 'node:events';
 import type { VenueClient } from '../clients/base.js';
 import { TypedEmitter } from '../clients/ws/emitter.js';
-import { PerpdataError, UnknownSymbolError, UnsupportedError } from '../core/errors.js';
+import {
+  type HttpError,
+  PerpdataError,
+  type RateLimitError,
+  UnknownSymbolError,
+  UnsupportedError,
+} from '../core/errors.js';
 import { ceilToInterval, floorToInterval } from '../core/intervals.js';
 import type { AnyRecord, RecordOf, SeriesKey } from '../core/types.js';
 import type { SymbolRegistry } from '../normalize/symbols.js';
@@ -9,8 +16,8 @@ import { ChunkMarker, chunkSpans, missingSpans, type Span } from './ledger.js';
 import { planSeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
 import { type SeriesIdentity, SeriesState } from './state.js';
 import type { BackfillReport, SeriesOutcome, SeriesReport, SyncEvents, SyncOptions } from './types.js';
-import { iso } from './util.js';
-import { BatchWriter } from './writer.js';
+import { iso, sleep } from './util.js';
+import { BatchWriter, withStorageRetry } from './writer.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -18,6 +25,41 @@ const HOUR = 60 * MINUTE;
 const CHUNK_PERIODS = 5_000;
 /** How often a running series writes its status row, ms. */
 const STATUS_EVERY_MS = 5_000;
+/** Times a chunk (or a venue's instrument list) is tried again after a transient failure. */
+const CHUNK_ATTEMPTS = 6;
+/** Longest wait for a banned venue before the series fails, ms. */
+const MAX_BAN_WAIT_MS = 15 * MINUTE;
+/** How long storage calls that fail because the database went away are tried again, ms. */
+const STORAGE_RETRY_MS = 60_000;
+
+/**
+ * How long to wait before trying a failed chunk again, or `undefined` when the failure is final:
+ * bans and rate limits wait until the venue says (`retryAt`), a venue with no egress left, network
+ * failures and 5xx that outlived the client's own retries back off exponentially. Validation errors,
+ * unknown symbols and other 4xx are final.
+ */
+export function chunkRetryDelay(error: unknown, attempt: number, now: number): number | undefined {
+  if (!(error instanceof PerpdataError)) return undefined;
+  const backoff = Math.min(30_000, 500 * 2 ** (attempt - 1));
+  switch (error.code) {
+    case 'BANNED':
+    case 'RATE_LIMITED': {
+      const at = (error as RateLimitError).retryAt;
+      const wait = at === undefined ? backoff : Math.max(50, at - now);
+      return wait <= MAX_BAN_WAIT_MS ? wait : undefined;
+    }
+    case 'NO_EGRESS':
+    case 'NETWORK':
+    case 'TIMEOUT':
+      return backoff;
+    case 'HTTP': {
+      const status = (error as HttpError).status;
+      return status !== undefined && status >= 500 ? backoff : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
 
 interface Chunk {
   readonly state: SeriesState;
@@ -78,13 +120,15 @@ export class Sync {
     if (o.signal?.aborted) onAbort();
     else o.signal?.addEventListener('abort', onAbort, { once: true });
     const signal = stop.signal;
+    // Every page iteration of every series listens to this one signal.
+    setMaxListeners(0, signal);
     const states = new Map<string, SeriesState<SeriesIdentity>>();
     const fetched: SeriesState[] = [];
     const writer = new BatchWriter({
       storage: o.storage,
       maxRows: o.batchRows,
       maxDelayMs: o.batchDelayMs,
-      retryForMs: 60_000,
+      retryForMs: STORAGE_RETRY_MS,
       onRetry: ({ kind, attempt, delayMs, error }) => {
         this.#events.emit('retry', { what: `write ${kind}`, attempt, delayMs, error });
         o.logger?.warn?.(
@@ -140,6 +184,8 @@ export class Sync {
           derive: o.derive,
           now: o.now(),
           signal,
+          retry: (what, attempt, delayMs, error) =>
+            this.#events.emit('retry', { what, attempt, delayMs, error }),
           register: (state) => states.set(state.plan.id, state),
           fail: (state, error) => this.#fail(state, error),
           done: (state) => this.#finish(state, writer),
@@ -251,11 +297,21 @@ export class Sync {
     const o = this.#o;
     let resumed = false;
     let registry: SymbolRegistry | undefined;
-    try {
-      registry = await client.registry({ signal });
-    } catch (error) {
-      for (const state of states) await this.#fail(state, error);
-      return false;
+    for (let attempt = 1; !registry; attempt++) {
+      try {
+        registry = await client.registry({ signal });
+      } catch (error) {
+        const delay =
+          attempt < CHUNK_ATTEMPTS && !signal.aborted
+            ? chunkRetryDelay(error, attempt, Date.now())
+            : undefined;
+        if (delay === undefined || signal.aborted) {
+          for (const state of states) await this.#fail(state, error);
+          return false;
+        }
+        this.#transient(`${client.venue} instruments`, error, attempt, delay);
+        await sleep(delay, signal).catch(() => {});
+      }
     }
     const { exchange } = venueOf(client);
     const queue: Chunk[][] = [];
@@ -368,7 +424,13 @@ export class Sync {
     state.to = Math.max(from, to);
     if (to <= from) return { list: [], resumed: false };
     signal.throwIfAborted();
-    const coverage = await o.storage.coverage(plan.kind, plan.key);
+    const coverage = await withStorageRetry(
+      () => o.storage.coverage(plan.kind, plan.key),
+      STORAGE_RETRY_MS,
+      (attempt, delayMs, error) =>
+        this.#events.emit('retry', { what: `coverage of ${plan.id}`, attempt, delayMs, error }),
+      signal,
+    );
     const missing = missingSpans(coverage, from, to);
     const spans =
       plan.step === undefined ? missing : chunkSpans(missing, plan.step * CHUNK_PERIODS, plan.step);
@@ -379,19 +441,57 @@ export class Sync {
 
   /** Fetches one chunk page by page, handing rows and their ledger marks to the writer. */
   async #fetchChunk(chunk: Chunk, writer: BatchWriter, signal: AbortSignal): Promise<void> {
-    const { state, span } = chunk;
+    const { state } = chunk;
     const { plan } = state;
     const now = this.#o.now();
     const settle = plan.step === undefined ? HOUR : Math.max(2 * plan.step, 10 * MINUTE);
     const marker = new ChunkMarker({
       key: plan.key,
-      span,
+      span: chunk.span,
       step: plan.step,
-      seriesStart: span.from === state.from,
+      seriesStart: chunk.span.from === state.from,
       settledBefore: now - settle,
     });
     state.spansFetched++;
-    try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        // After a transient failure the chunk goes on from where its marks end.
+        await this.#fetchPages(state, { from: marker.cursor, to: chunk.span.to }, marker, writer, signal);
+        return;
+      } catch (error) {
+        if (signal.aborted) return;
+        const delay = attempt < CHUNK_ATTEMPTS ? chunkRetryDelay(error, attempt, Date.now()) : undefined;
+        if (delay === undefined) {
+          await this.#fail(state, error);
+          return;
+        }
+        this.#transient(state.plan.id, error, attempt, delay);
+        await sleep(delay, signal).catch(() => {});
+        if (signal.aborted) return;
+      }
+    }
+  }
+
+  /** Reports a transient failure that will be tried again (and a ban as `banned`). */
+  #transient(what: string, error: unknown, attempt: number, delayMs: number): void {
+    this.#events.emit('retry', { what, attempt, delayMs, error });
+    if (error instanceof PerpdataError && error.code === 'BANNED') {
+      this.#events.emit('banned', { venue: (error as RateLimitError).venue, message: error.shortMessage });
+    }
+    this.#o.logger?.warn?.(
+      `${what}: ${String((error as Error)?.message ?? error).split('\n')[0]}; retrying in ${delayMs} ms`,
+    );
+  }
+
+  async #fetchPages(
+    state: SeriesState,
+    span: Span,
+    marker: ChunkMarker,
+    writer: BatchWriter,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const { plan } = state;
+    if (span.from < span.to) {
       const pages = plan.client.history(plan.kind, {
         symbol: plan.key.symbol,
         from: span.from,
@@ -411,14 +511,11 @@ export class Sync {
         if (rows.length > 0) state.firstFetched = Math.min(state.firstFetched, (rows[0] as AnyRecord).ts);
         this.#advance(state, marker.cursor - before);
       }
-      const before = marker.cursor;
-      await writer.add(plan.kind, plan.id, [], marker.finish());
-      this.#noteGaps(state, marker);
-      this.#advance(state, Math.max(0, marker.cursor - before));
-    } catch (error) {
-      if (signal.aborted) return;
-      await this.#fail(state, error);
     }
+    const before = marker.cursor;
+    await writer.add(plan.kind, plan.id, [], marker.finish());
+    this.#noteGaps(state, marker);
+    this.#advance(state, Math.max(0, marker.cursor - before));
   }
 
   #noteGaps(state: SeriesState<SeriesIdentity>, marker: ChunkMarker): void {

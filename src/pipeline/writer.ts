@@ -37,8 +37,8 @@ interface Buffer {
   inFlight: Promise<void> | undefined;
 }
 
-/** True when a failed write may succeed if tried again (the connection, not the data, failed). */
-export function isRetryableWrite(error: unknown): boolean {
+/** True when a failed storage call may succeed if tried again (the connection, not the data, failed). */
+export function isRetryableStorage(error: unknown): boolean {
   if (!(error instanceof StorageError)) return false;
   if (error.committed === true) return false;
   return !/refused it/.test(error.shortMessage);
@@ -142,7 +142,7 @@ export class BatchWriter {
           return;
         }
         const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
-        if (!isRetryableWrite(error) || Date.now() - started + delayMs > this.#o.retryForMs) {
+        if (!isRetryableStorage(error) || Date.now() - started + delayMs > this.#o.retryForMs) {
           this.#o.onFailed(series, error);
           return;
         }
@@ -169,5 +169,29 @@ export class BatchWriter {
   async close(): Promise<void> {
     await this.flush();
     this.#closed = true;
+  }
+}
+
+/**
+ * Runs a storage call, trying it again while it fails for a retryable reason (the database went away)
+ * and `retryForMs` has not passed; `onRetry` hears each retry.
+ */
+export async function withStorageRetry<T>(
+  fn: () => Promise<T>,
+  retryForMs: number,
+  onRetry: (attempt: number, delayMs: number, error: unknown) => void,
+  signal?: AbortSignal,
+): Promise<T> {
+  const started = Date.now();
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
+      if (!isRetryableStorage(error) || Date.now() - started + delayMs > retryForMs || signal?.aborted)
+        throw error;
+      onRetry(attempt, delayMs, error);
+      await sleep(delayMs, signal);
+    }
   }
 }
