@@ -8,6 +8,11 @@
  * - the naive way the seeds wrote: one `INSERT … ON CONFLICT DO NOTHING` per row (20,000 rows, extrapolated);
  * - binary `COPY` straight into an empty table, same encoder, no checks: the ceiling.
  *
+ * Then, per call, at the page sizes a backfill writes (100, 500, 1,500 rows) and one large batch (50,000):
+ * `write()` with a ledger mark per call, and without, beside a hand-written `BEGIN; COPY; COMMIT` of the
+ * same rows (same encoder) on its own table, calls interleaved, medians of many calls. Each call appends the
+ * next page of one series, as a backfill does.
+ *
  * Server: `PERPDATA_TEST_DATABASE_URL`, else postgres://postgres@127.0.0.1:5432/test. Everything runs in
  * a schema of its own that is dropped at the end.
  */
@@ -256,9 +261,125 @@ export default async function (): Promise<void> {
     const slowest = Math.min(...lines.filter((l) => l.name.startsWith('write()')).map(rate));
     // x COPY in the table is against the first line, COPY into an empty table.
     goal('slowest write() / per-row', slowest / perRow, 50);
+    await perCall(pool, schema, open, checkpoint);
   } finally {
     for (const s of storages) await s.close();
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => undefined);
     await pool.end();
   }
+}
+
+/** Median of a list of numbers. */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** One series' candles `[from, from + n)` (index of the minute). */
+function page(symbol: string, from: number, n: number): Candle[] {
+  const rows: Candle[] = [];
+  for (let i = from; i < from + n; i++) {
+    const base = 100 + Math.sin(i / 50);
+    rows.push({
+      source: 'binance',
+      exchange: 'binance',
+      symbol,
+      interval: '1m',
+      ts: T0 + i * 60_000,
+      open: base,
+      high: base + 0.5,
+      low: base - 0.5,
+      close: base + 0.1,
+      volume: 1000 + i,
+      quoteVolume: (1000 + i) * base,
+      trades: 100 + (i % 50),
+      takerBuyVolume: 500 + i / 2,
+    });
+  }
+  return rows;
+}
+
+/**
+ * Per-call cost of `write()` (with a ledger mark, and without) beside `BEGIN; COPY; COMMIT` of the same
+ * rows, at 100, 500, 1,500 and 50,000 rows per call.
+ */
+async function perCall(
+  pool: pg.Pool,
+  schema: string,
+  open: (prefix: string) => Promise<PostgresStorage>,
+  checkpoint: () => Promise<unknown>,
+): Promise<void> {
+  const spec = KIND_SPECS.candles;
+  const sizes = [
+    { rows: 100, calls: 300 },
+    { rows: 500, calls: 150 },
+    { rows: 1_500, calls: 80 },
+    { rows: 50_000, calls: 8 },
+  ];
+  const fmt = (n: number, digits = 2) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  console.log(
+    '\nper call, appending to one series (median ms of interleaved calls; x COPY = COPY ms / write() ms, higher is better)',
+  );
+  const header = ['rows/call', 'calls', 'COPY ms', 'write()+mark ms', 'x COPY', 'write() ms', 'x COPY'];
+  const table: string[][] = [];
+  for (const { rows, calls } of sizes) {
+    const baselinePrefix = `pc${rows}_copy_`;
+    await open(baselinePrefix);
+    const marked = await open(`pc${rows}_mark_`);
+    const plain = await open(`pc${rows}_plain_`);
+    const target = copyTarget(spec, tables(schema, baselinePrefix), false);
+    const client = await pool.connect();
+    const times = { copy: [] as number[], marked: [] as number[], plain: [] as number[] };
+    try {
+      const copy = async (batchRows: Candle[]) => {
+        const batch = prepareBatch('candles', batchRows, 'update');
+        const keys = batch.groups.map(encodeGroupKey);
+        await client.query('BEGIN');
+        const stream = client.query(copyStreams.from(`COPY ${target} FROM STDIN WITH (FORMAT binary)`));
+        await pipeline(Readable.from(encodeCopy(spec, batch.rows, batch.groupOf, keys)), stream);
+        await client.query('COMMIT');
+      };
+      await checkpoint();
+      const warmup = Math.min(5, calls);
+      for (let call = 0; call < calls + warmup; call++) {
+        const start = call * rows;
+        const batch = page('BTC', start, rows);
+        const key = { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' } as const;
+        const mark = {
+          key,
+          from: T0 + start * 60_000,
+          to: T0 + (start + rows) * 60_000,
+          state: 'stored' as const,
+        };
+        // Rotate the order so that none of the three always runs right after another.
+        const runs: [keyof typeof times, () => Promise<unknown>][] = [
+          ['copy', () => copy(batch)],
+          ['marked', () => marked.write('candles', batch, { coverage: [mark] })],
+          ['plain', () => plain.write('candles', batch)],
+        ];
+        for (let r = 0; r < 3; r++) {
+          const [name, run] = runs[(r + call) % 3] as [keyof typeof times, () => Promise<unknown>];
+          const t = process.hrtime.bigint();
+          await run();
+          if (call >= warmup) times[name].push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
+      }
+    } finally {
+      client.release();
+    }
+    const c = median(times.copy);
+    const m = median(times.marked);
+    const p = median(times.plain);
+    table.push([rows.toLocaleString('en-US'), String(calls), fmt(c), fmt(m), fmt(c / m), fmt(p), fmt(c / p)]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] as string).length)));
+  const print = (cells: string[]) =>
+    console.log(cells.map((x, i) => x.padStart(widths[i] as number)).join('  '));
+  print(header);
+  print(widths.map((w) => '-'.repeat(w)));
+  for (const row of table) print(row);
 }

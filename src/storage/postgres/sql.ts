@@ -329,15 +329,7 @@ export function updateCoverage(t: Tables, spec?: KindSpec): string {
   const key = LEDGER_KEY.slice(1);
   const match = key.map((k) => `c.${ident(k)} = s.${ident(k)}`).join(' AND ');
   const cols = `${LEDGER_KEY.map(ident).join(', ')}, from_ts, to_ts, state, reason`;
-  let hw = '';
-  if (spec) {
-    const keys = keyFields(spec);
-    const arrays = keys.map((_, i) => `$${UPDATE_COVERAGE_PARAMS + 1 + i}::text[]`).join(', ');
-    const aliases = keys.map((_, i) => `k${i}`).join(', ');
-    const on = keys.map((k, i) => `o.${ident(k)} = h.k${i}`).join(' AND ');
-    const newest = `(SELECT o.ts FROM ${t.qualified(spec.table)} AS o WHERE ${on} ORDER BY o.ts DESC LIMIT 1)`;
-    hw = `SELECT array_agg(${epochMs(newest)} ORDER BY h.n) AS hw FROM unnest(${arrays}) WITH ORDINALITY AS h(${aliases}, n)`;
-  }
+  const hw = spec ? newestOf(spec, t, UPDATE_COVERAGE_PARAMS + 1) : '';
   return `WITH s AS (
   SELECT * FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::float8[]) WITH ORDINALITY AS u(source, exchange, symbol, "interval", variant, lo, hi, n)
 ), d AS (
@@ -365,6 +357,42 @@ export function updateCoverage(t: Tables, spec?: KindSpec): string {
 )
 SELECT c.marks, txid_current_if_assigned()::text AS xid${hw ? ', h.hw' : ''}
 FROM (SELECT count(*)::int AS marks FROM ins) AS c${hw ? `, (${hw}) AS h` : ''}`;
+}
+
+/** Parameters of `extendCoverage` before the newest-ts arrays: kind, the five key values, from, to, state, reason. */
+export const EXTEND_COVERAGE_PARAMS = 10;
+
+/**
+ * The common ledger update in one cheap statement: one mark that continues the interval of equal state
+ * and reason ending exactly where the mark starts, with no other interval starting within
+ * `[from, to]`, extends that interval in place (`extended` = 1). Anything else changes nothing
+ * (`extended` = 0) and goes through `updateCoverage`. Optionally with the newest stored `ts` of the
+ * batch's series (`hw`), and the transaction id.
+ *
+ * Parameters: `$1` kind, `$2..$6` source, exchange, symbol, interval, variant, `$7` from, `$8` to (epoch
+ * ms), `$9` state, `$10` reason; then, with `spec`, one text[] per key column of the batch's series.
+ */
+export function extendCoverage(t: Tables, spec?: KindSpec): string {
+  const match = (alias: string) => LEDGER_KEY.map((k, i) => `${alias}.${ident(k)} = $${i + 1}`).join(' AND ');
+  const hw = spec ? newestOf(spec, t, EXTEND_COVERAGE_PARAMS + 1) : '';
+  return `WITH x AS (
+  UPDATE ${t.coverage} AS c SET to_ts = to_timestamp($8::float8 / 1000), updated_at = now()
+  WHERE ${match('c')} AND c.to_ts = to_timestamp($7::float8 / 1000) AND c.state = $9::text AND c.reason IS NOT DISTINCT FROM $10::text
+    AND NOT EXISTS (SELECT 1 FROM ${t.coverage} AS o WHERE ${match('o')} AND o.from_ts >= to_timestamp($7::float8 / 1000) AND o.from_ts <= to_timestamp($8::float8 / 1000))
+  RETURNING 1
+)
+SELECT e.extended, txid_current_if_assigned()::text AS xid${hw ? ', h.hw' : ''}
+FROM (SELECT count(*)::int AS extended FROM x) AS e${hw ? `, (${hw}) AS h` : ''}`;
+}
+
+/** `SELECT array_agg(newest ts) AS hw` over the batch's series, key arrays from parameter `$first`. */
+function newestOf(spec: KindSpec, t: Tables, first: number): string {
+  const keys = keyFields(spec);
+  const arrays = keys.map((_, i) => `$${first + i}::text[]`).join(', ');
+  const aliases = keys.map((_, i) => `k${i}`).join(', ');
+  const on = keys.map((k, i) => `o.${ident(k)} = h.k${i}`).join(' AND ');
+  const newest = `(SELECT o.ts FROM ${t.qualified(spec.table)} AS o WHERE ${on} ORDER BY o.ts DESC LIMIT 1)`;
+  return `SELECT array_agg(${epochMs(newest)} ORDER BY h.n) AS hw FROM unnest(${arrays}) WITH ORDINALITY AS h(${aliases}, n)`;
 }
 
 /**

@@ -49,6 +49,7 @@ import {
   columnsOf,
   copyTarget,
   createStaging,
+  extendCoverage,
   fnv1a,
   highWater,
   insertError,
@@ -401,9 +402,29 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
           // One statement updates the ledger, reads the newest stored ts for the COPY split and the
           // transaction id (the ledger always writes, so the id is assigned and final from here on).
           const withNewest = useCopy && !mergeAll;
-          const params = ledgerParams(spec.kind, ledger);
-          if (withNewest) params.push(...groupKeyArrays(spec, batch));
-          const [row] = (await s.query(updateCoverage(t, withNewest ? spec : undefined), params, true)).rows;
+          const newest = withNewest ? groupKeyArrays(spec, batch) : [];
+          const only = ledger.length === 1 ? applyMarks([], (ledger[0] as LedgerSeries).marks) : [];
+          let row: Record<string, unknown> | undefined;
+          if (only.length === 1) {
+            // A backfill's page continues the interval before it: extend that row in place.
+            const mark = only[0] as CoverageInterval;
+            const key = ledgerKey(spec.kind, (ledger[0] as LedgerSeries).values);
+            const params = [
+              spec.kind,
+              ...key,
+              mark.from,
+              mark.to,
+              mark.state,
+              mark.reason ?? null,
+              ...newest,
+            ];
+            [row] = (await s.query(extendCoverage(t, withNewest ? spec : undefined), params, true)).rows;
+            if (row?.extended !== 1) row = undefined;
+          }
+          if (!row) {
+            const params = [...ledgerParams(spec.kind, ledger), ...newest];
+            [row] = (await s.query(updateCoverage(t, withNewest ? spec : undefined), params, true)).rows;
+          }
           const xid = (row?.xid as string | null | undefined) ?? null;
           if (xid !== null) {
             s.settle(xid);
