@@ -78,11 +78,16 @@ export const DATA_TABLES = [
   'coverage',
 ] as const;
 
+/** Something that answers SQL: a `pg.Pool` or a PGlite instance. */
+export interface Queryable {
+  query<R>(text: string): Promise<{ rows: R[] }>;
+}
+
 /** Every row of every data table and the ledger of one schema, as sorted JSON lines per table. */
-export async function dumpSchema(pool: pg.Pool, schema: string): Promise<Record<string, string[]>> {
+export async function dumpSchema(db: Queryable | pg.Pool, schema: string): Promise<Record<string, string[]>> {
   const out: Record<string, string[]> = {};
   for (const table of DATA_TABLES) {
-    const { rows } = await pool.query<{ j: string }>(
+    const { rows } = await (db as Queryable).query<{ j: string }>(
       `SELECT (to_jsonb(t) - 'updated_at')::text AS j FROM "${schema}"."perp_${table}" t`,
     );
     out[table] = rows.map((r) => r.j).sort();
