@@ -13,7 +13,7 @@ import { distributeByVolume, expandTo1m, marketAverage, rsiFromCandles } from '.
 import type { BackfillReport } from '../../src/pipeline/index.js';
 import { PostgresStorage } from '../../src/storage/index.js';
 import { type Simulation, simulateVenues } from '../../src/testing/index.js';
-import { PG_URL } from '../storage/backends.js';
+import { instrument, PG_URL } from '../storage/backends.js';
 import { suffix } from '../storage/fixtures.js';
 import { TcpProxy } from '../storage/tcp-proxy.js';
 import {
@@ -287,6 +287,57 @@ describeOnPg('Sync.backfill end to end (PostgreSQL, simulated venues)', () => {
       expect(await dumpSchema(admin, schema2)).toEqual(clean);
     } finally {
       await proxy.stop();
+    }
+  }, 240_000);
+
+  test('resilience: pg_terminate_backend in the middle of a batch: the batch is retried and the database equals the clean run', async () => {
+    const schema = `perpdata_e2e_${suffix()}`;
+    schemas.push(schema);
+    const app = `perpdata_kill_${suffix()}`;
+    const url = new URL(PG_URL as string);
+    url.searchParams.set('application_name', app);
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+    pool.on('error', () => {});
+    let inTransaction = false;
+    let statements = 0;
+    let transactions = 0;
+    let killed = 0;
+    const { handle } = instrument(pool, {
+      async after(text) {
+        if (text.startsWith('BEGIN')) {
+          inTransaction = true;
+          statements = 0;
+          transactions++;
+        } else if (text === 'COMMIT' || text === 'ROLLBACK') inTransaction = false;
+        else if (inTransaction && ++statements === 1 && (transactions === 3 || transactions === 12)) {
+          // The write's connection sits idle in its transaction: the server kills it there.
+          const { rows } = await admin.query<{ n: number }>(
+            `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
+              WHERE application_name = $1 AND state = 'idle in transaction'`,
+            [app],
+          );
+          killed += rows[0]?.n ?? 0;
+        }
+      },
+    });
+    const storage = new PostgresStorage({ db: handle, schema });
+    await storage.migrate();
+    transactions = 0;
+    const clients = scenarioClients(urls);
+    const retries: unknown[] = [];
+    try {
+      const sync = scenarioSync(storage, clients);
+      sync.on('retry', (e) => retries.push(e));
+      const report = await sync.backfill();
+      expect(killed).toBe(2);
+      // At least one of the two killed transactions was a batch of rows (the other may be a status row,
+      // which is not retried: the next status supersedes it).
+      expect(retries.length).toBeGreaterThanOrEqual(1);
+      expect(report.series.filter((s) => s.outcome !== 'done').map((s) => s.id)).toEqual([]);
+      expect(await dumpSchema(admin, schema)).toEqual(clean);
+    } finally {
+      await Promise.all([...clients.map((c) => c.close()), storage.close()]);
+      await pool.end();
     }
   }, 240_000);
 
