@@ -545,6 +545,26 @@ export function storageContract(name: string, open: OpenStorage): void {
       expect((await collect(storage.read('candles', BTC_1M, T0, END))).rows).toHaveLength(400);
     });
 
+    test('behavior: key values and reasons with quotes, dollars, backslashes and braces round-trip in the ledger', async () => {
+      const storage = await open();
+      const hostile = [`a'b"c`, '$p$x$p0$', 'x$p', '\\{1,2}\\', "'); DROP TABLE x; --", 'é ✓ "{NULL}"'];
+      for (const symbol of hostile) {
+        const key = { ...BTC_1M, symbol };
+        const rsi = { ...BTC_1M, symbol, kind: `rsi"${symbol}` };
+        // Three writes per series: the first, an extension of it, and a hole with a hostile reason.
+        await storage.write('candles', candles(2, 0, { symbol }), { coverage: [m(0, 2, { key })] });
+        await storage.write('candles', candles(2, 2, { symbol }), { coverage: [m(2, 4, { key })] });
+        await storage.write('candles', [], { coverage: [m(6, 8, { key, state: 'empty', reason: symbol })] });
+        await storage.write('indicators', [], { coverage: [m(0, 1, { key: rsi }), m(1, 2, { key: rsi })] });
+        expect(await ledger(storage, key)).toEqual([
+          [0, 4, 'stored'],
+          [6, 8, 'empty', symbol],
+        ]);
+        expect(await ledger(storage, rsi, 'indicators')).toEqual([[0, 2, 'stored']]);
+        expect(await storage.latest('candles', key)).toBe(T0 + 3 * MINUTE);
+      }
+    });
+
     const badMarks: [string, unknown, RegExp][] = [
       ['options not an object', 5, /write\('candles'\): options must be an object, got 5/],
       ['unknown option', { coverge: [] }, /unknown option "coverge"/],

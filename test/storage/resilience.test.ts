@@ -224,7 +224,9 @@ if (PG_URL) {
       let start = 0;
       let failures = 0;
       for (const size of [100, 2_500]) {
-        // Statements: BEGIN + locks, the ledger update (with the newest-ts lookup), [COPY,] COMMIT.
+        // Statements: BEGIN + locks + the ledger update (with the newest-ts lookup) in one round trip once
+        // the ledger statement is prepared on the connection (before that, BEGIN and then the ledger
+        // update), then COPY (not counted: it is a stream), COMMIT.
         for (let at = 1; at < 4; at++) {
           const rows = candles(size, start);
           const mark = {
@@ -247,8 +249,8 @@ if (PG_URL) {
             expect(covered).toBe(false);
             expect(await storage.write('candles', rows, { coverage: [mark] })).toEqual({ written: size });
           } else {
-            // The write had fewer statements than `at`: all of it is there.
-            expect(killed, `size ${size}, statement ${at}`).toBe(false);
+            // The write had fewer statements than `at`, or its backend died before anything but BEGIN had
+            // run and the write began again on another connection: all of it is there.
             expect(result).toEqual({ written: size });
           }
           expect((await count(prefix)).rows).toBe(stored + size);
@@ -256,7 +258,7 @@ if (PG_URL) {
           start += size;
         }
       }
-      expect(failures).toBeGreaterThanOrEqual(4);
+      expect(failures).toBeGreaterThanOrEqual(2);
       expect(await ledger()).toEqual([{ from: T0, to: T0 + start * 60_000 }]);
       expect(await count(prefix)).toEqual({ rows: start, distinct: start });
     });

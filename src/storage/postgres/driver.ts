@@ -54,6 +54,12 @@ export interface TransactionOptions {
    * trip, before any statement of the body takes its snapshot. Ignored on PGlite (one connection).
    */
   readonly locks?: readonly (readonly [number, number])[] | undefined;
+  /**
+   * The body's first statement (a prepared one): on `pg`, once it is prepared on the connection, it travels
+   * with BEGIN in one simple query (`EXECUTE name(…)`, values as dollar-quoted literals), sparing a round
+   * trip. Its result is the body's second argument.
+   */
+  readonly first?: { readonly text: string; readonly values: readonly unknown[] } | undefined;
 }
 
 /** The database behind a `PostgresStorage`. */
@@ -62,7 +68,10 @@ export interface Driver {
   /** A query outside any transaction. */
   query(text: string, values?: unknown[]): Promise<QueryResult>;
   /** Runs `fn` in a transaction; failures are `TransactionFailure`s that say whether it committed. */
-  transaction<T>(fn: (session: Session) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(
+    fn: (session: Session, first: QueryResult | undefined) => Promise<T>,
+    options?: TransactionOptions,
+  ): Promise<T>;
   /** Whether `copyIn` is available (pg needs `pg-copy-streams`). */
   canCopy(): Promise<boolean>;
   /** Closes what the driver owns. */
@@ -104,6 +113,28 @@ function statementName(text: string): string {
     statementNames.set(text, name);
   }
   return name;
+}
+
+/**
+ * A value as an SQL literal for `EXECUTE name(…)`: NULL, or its text form (arrays in array syntax) in
+ * dollar quotes whose tag does not occur in the text, so no content can end the literal. The prepared
+ * statement's parameter types give the literal its type.
+ */
+export function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  const item = (v: unknown): string => {
+    if (typeof v === 'number') {
+      if (!Number.isFinite(v)) throw new Error(`cannot send ${v} as a literal`);
+      return String(v);
+    }
+    return String(v);
+  };
+  const text = Array.isArray(value)
+    ? `{${value.map((v) => (v === null || v === undefined ? 'NULL' : `"${item(v).replace(/[\\"]/g, (c) => `\\${c}`)}"`)).join(',')}}`
+    : item(value);
+  let tag = 'p';
+  for (let i = 0; text.includes(`$${tag}`); i++) tag = `p${i}`;
+  return `$${tag}$${text}$${tag}$`;
 }
 
 /** Structural shape of `pg-copy-streams`. */
@@ -280,7 +311,10 @@ export class PgDriver implements Driver {
    * out dead before anything of the transaction ran (killed while idle, server restarted since) is
    * discarded and another one tried: nothing was sent, so nothing can be half done.
    */
-  async #begin(locks: readonly (readonly [number, number])[] = []): Promise<Lease> {
+  async #begin(
+    locks: readonly (readonly [number, number])[] = [],
+    first?: TransactionOptions['first'],
+  ): Promise<{ lease: Lease; first: QueryResult | undefined }> {
     // Lock keys are integers (validated here), so they can travel in the text of one simple query.
     for (const [a, b] of locks) {
       if (a !== (a | 0) || b !== (b | 0)) {
@@ -292,6 +326,7 @@ export class PgDriver implements Driver {
     // this transaction; plan_cache_mode exists from PostgreSQL 12 on, older servers keep their default.
     const lock = locks.map(([a, b]) => `pg_advisory_xact_lock(${a}, ${b})`).join(', ');
     const begin = `BEGIN;${lock ? ` SELECT ${lock};` : ''} SELECT set_config('plan_cache_mode', 'force_generic_plan', true) WHERE current_setting('server_version_num')::int >= 120000`;
+    const name = first ? statementName(first.text) : undefined;
     for (let attempt = 1; ; attempt++) {
       let lease: Lease;
       try {
@@ -300,8 +335,27 @@ export class PgDriver implements Driver {
         throw new TransactionFailure(false, err, 'connect');
       }
       try {
+        if (!first || !name) {
+          await lease.client.query(begin);
+          return { lease, first: undefined };
+        }
+        const known = this.#facts.get(lease.client) ?? new Set<string>();
+        const fact = `prepared ${name}`;
+        if (known.has(fact)) {
+          const text = `${begin}; EXECUTE ${name}(${first.values.map(sqlLiteral).join(', ')})`;
+          const results = (await lease.client.query(text)) as unknown;
+          const last = Array.isArray(results) ? results[results.length - 1] : results;
+          return { lease, first: toResult(last as { rows: unknown[] }) };
+        }
         await lease.client.query(begin);
-        return lease;
+        const named = lease.client as unknown as {
+          query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+        };
+        const result = toResult(await named.query({ name, text: first.text, values: [...first.values] }));
+        // A statement prepared at protocol level outlives the transaction, whatever its outcome.
+        known.add(fact);
+        this.#facts.set(lease.client, known);
+        return { lease, first: result };
       } catch (err) {
         const lost = lease.broken !== undefined || isConnectionError(err);
         lease.release(asError(lease.broken ?? err));
@@ -312,14 +366,17 @@ export class PgDriver implements Driver {
     }
   }
 
-  async transaction<T>(fn: (session: Session) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const lease = await this.#begin(options.locks);
+  async transaction<T>(
+    fn: (session: Session, first: QueryResult | undefined) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
+    const { lease, first } = await this.#begin(options.locks, options.first);
     let stage: 'body' | 'commit' = 'body';
     let xid: string | undefined;
     const pending = new Set<string>();
     const settled: { xid?: string | null } = {};
     try {
-      const result = await fn(this.#session(lease, pending, settled));
+      const result = await fn(this.#session(lease, pending, settled), first);
       // The transaction id lets us ask the server, on another connection, whether a COMMIT whose answer
       // was lost went through (txid_status, Postgres 10+). Read only after the last write (by the body's
       // last statement, or here), so that a transaction that changed nothing gets no id and its COMMIT no
@@ -429,10 +486,17 @@ export class PgliteDriver implements Driver {
     };
   }
 
-  async transaction<T>(fn: (session: Session) => Promise<T>, _options?: TransactionOptions): Promise<T> {
+  async transaction<T>(
+    fn: (session: Session, first: QueryResult | undefined) => Promise<T>,
+    options: TransactionOptions = {},
+  ): Promise<T> {
     const pending = new Set<string>();
+    const first = options.first;
     try {
-      const result = await this.#db.transaction((tx) => fn(this.#session(tx, pending)));
+      const result = await this.#db.transaction(async (tx) => {
+        const session = this.#session(tx, pending);
+        return fn(session, first ? await session.query(first.text, [...first.values]) : undefined);
+      });
       for (const fact of pending) this.#facts.add(fact);
       return result;
     } catch (err) {

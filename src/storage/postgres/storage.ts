@@ -394,36 +394,35 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     const all = batch.rows.length;
     const useCopy = all > 0 && all >= this.#copyThreshold && (await driver.canCopy());
     const locks = ledger.length > 0 ? this.#ledgerLocks(spec.kind, ledger) : undefined;
+    // The ledger statement updates the ledger, reads the newest stored ts for the COPY split and the
+    // transaction id (the ledger always writes, so the id is assigned and final from there on). It is
+    // the transaction's first statement and travels with BEGIN.
+    const withNewest = ledger.length > 0 && useCopy && !mergeAll;
+    const newest = withNewest ? groupKeyArrays(spec, batch) : [];
+    const only = ledger.length === 1 ? applyMarks([], (ledger[0] as LedgerSeries).marks) : [];
+    const general = () => ({
+      text: updateCoverage(t, withNewest ? spec : undefined),
+      values: [...ledgerParams(spec.kind, ledger), ...newest],
+    });
+    let first: { text: string; values: unknown[] } | undefined;
+    if (only.length === 1) {
+      // A backfill's page continues the interval before it: extend that row in place.
+      const mark = only[0] as CoverageInterval;
+      const key = ledgerKey(spec.kind, (ledger[0] as LedgerSeries).values);
+      first = {
+        text: extendCoverage(t, withNewest ? spec : undefined),
+        values: [spec.kind, ...key, mark.from, mark.to, mark.state, mark.reason ?? null, ...newest],
+      };
+    } else if (ledger.length > 0) first = general();
     return driver.transaction(
-      async (s) => {
+      async (s, result) => {
         let marks: readonly (number | null)[] | undefined;
         let settled = false;
         if (ledger.length > 0) {
-          // One statement updates the ledger, reads the newest stored ts for the COPY split and the
-          // transaction id (the ledger always writes, so the id is assigned and final from here on).
-          const withNewest = useCopy && !mergeAll;
-          const newest = withNewest ? groupKeyArrays(spec, batch) : [];
-          const only = ledger.length === 1 ? applyMarks([], (ledger[0] as LedgerSeries).marks) : [];
-          let row: Record<string, unknown> | undefined;
-          if (only.length === 1) {
-            // A backfill's page continues the interval before it: extend that row in place.
-            const mark = only[0] as CoverageInterval;
-            const key = ledgerKey(spec.kind, (ledger[0] as LedgerSeries).values);
-            const params = [
-              spec.kind,
-              ...key,
-              mark.from,
-              mark.to,
-              mark.state,
-              mark.reason ?? null,
-              ...newest,
-            ];
-            [row] = (await s.query(extendCoverage(t, withNewest ? spec : undefined), params, true)).rows;
-            if (row?.extended !== 1) row = undefined;
-          }
-          if (!row) {
-            const params = [...ledgerParams(spec.kind, ledger), ...newest];
-            [row] = (await s.query(updateCoverage(t, withNewest ? spec : undefined), params, true)).rows;
+          let row = result?.rows[0];
+          if (only.length === 1 && row?.extended !== 1) {
+            const next = general();
+            [row] = (await s.query(next.text, next.values, true)).rows;
           }
           const xid = (row?.xid as string | null | undefined) ?? null;
           if (xid !== null) {
@@ -437,7 +436,7 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
           return this.#lastWrite(s, insertUnnest(spec, t, policy), columnArrays(spec, batch), settled);
         return this.#copyBatch(driver, s, spec, batch, mergeAll, marks, settled);
       },
-      { locks },
+      { locks, first },
     );
   }
 
