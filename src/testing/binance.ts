@@ -50,6 +50,22 @@ export const BINANCE_INSTRUMENTS: Record<string, { symbol: string; baseAsset: st
     '1000SHIBUSDT': { symbol: 'SHIB', baseAsset: '1000SHIB', multiplier: 1000 },
   };
 
+/**
+ * The instruments a Binance simulator over `market` knows: `BINANCE_INSTRUMENTS`, plus `<SYM>USDT`
+ * (multiplier 1) for every asset of the market that the table does not name, so that a test can list
+ * any number of synthetic assets.
+ * @example binanceInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] })).SOLUSDT
+ */
+export function binanceInstruments(
+  market: SyntheticMarket,
+): Record<string, { symbol: string; baseAsset: string; multiplier: number }> {
+  const table = { ...BINANCE_INSTRUMENTS };
+  const named = new Set(Object.values(BINANCE_INSTRUMENTS).map((i) => i.symbol));
+  for (const { symbol } of market.assets)
+    if (!named.has(symbol)) table[`${symbol}USDT`] = { symbol, baseAsset: symbol, multiplier: 1 };
+  return table;
+}
+
 /** Options of the Binance simulator. */
 export interface BinanceSimOptions {
   /** The simulator's clock. @default Date.now */
@@ -96,6 +112,7 @@ export interface BinanceSimStats {
 export function createBinanceSimulator(market: SyntheticMarket, options: BinanceSimOptions = {}) {
   const now = options.now ?? Date.now;
   const budgetNow = options.budgetNow ?? now;
+  const instruments = binanceInstruments(market);
   const budget = new FixedWindowBudget(options.weightLimit ?? 2400, options.windowMs ?? MINUTE);
   const bansAfter = options.bansAfter429s ?? 5;
   const banMs = options.banMs ?? 120_000;
@@ -114,7 +131,7 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
     const raw = url.searchParams.get('symbol');
     if (!raw)
       return err(400, -1102, "Mandatory parameter 'symbol' was not sent, was empty/null, or malformed.");
-    const inst = BINANCE_INSTRUMENTS[raw];
+    const inst = instruments[raw];
     if (!inst || !market.asset(inst.symbol)) return err(400, -1121, 'Invalid symbol.');
     return inst;
   };
@@ -233,7 +250,7 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
                 },
             { rateLimitType: 'ORDERS', interval: 'MINUTE', intervalNum: 1, limit: 1200 },
           ],
-          symbols: Object.entries(BINANCE_INSTRUMENTS)
+          symbols: Object.entries(instruments)
             .filter(([, i]) => market.asset(i.symbol))
             .map(([symbol, i]) => ({
               symbol,
@@ -355,7 +372,7 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
       case '/fapi/v1/fundingInfo':
         // Only instruments whose cap, floor or interval were adjusted are listed (`?symbol=` is ignored).
         return ok(
-          Object.entries(BINANCE_INSTRUMENTS)
+          Object.entries(instruments)
             .filter(([name, i]) => name.startsWith('1000') && market.asset(i.symbol))
             .map(([symbol]) => ({
               symbol,

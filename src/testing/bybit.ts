@@ -50,6 +50,21 @@ export const BYBIT_INSTRUMENTS: Record<string, { symbol: string; baseCoin: strin
   SHIB1000USDT: { symbol: 'SHIB', baseCoin: 'SHIB1000', multiplier: 1000 },
 };
 
+/**
+ * The instruments a Bybit simulator over `market` knows: `BYBIT_INSTRUMENTS`, plus `<SYM>USDT`
+ * (multiplier 1) for every asset of the market that the table does not name.
+ * @example bybitInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] })).SOLUSDT
+ */
+export function bybitInstruments(
+  market: SyntheticMarket,
+): Record<string, { symbol: string; baseCoin: string; multiplier: number }> {
+  const table = { ...BYBIT_INSTRUMENTS };
+  const named = new Set(Object.values(BYBIT_INSTRUMENTS).map((i) => i.symbol));
+  for (const { symbol } of market.assets)
+    if (!named.has(symbol)) table[`${symbol}USDT`] = { symbol, baseCoin: symbol, multiplier: 1 };
+  return table;
+}
+
 /** Options of the Bybit simulator. */
 export interface BybitSimOptions {
   /** Clock of the rate budget and bans (clients run theirs on the real clock). @default `now` */
@@ -127,15 +142,20 @@ function instrumentList(market: SyntheticMarket, fillers: number): ListedInstrum
     fundingInterval: 480,
     ...extra,
   });
+  const instruments = bybitInstruments(market);
   const filler = Array.from({ length: fillers }, (_, i) => {
     const coin = `Z${letters(i)}`;
     return row(`${coin}USDT`, coin, 'USDT', Date.UTC(2023, 0, 1));
-  });
+  }).filter((f) => !instruments[f.symbol]);
   const listed = (name: string) => {
-    const inst = BYBIT_INSTRUMENTS[name]!;
+    const inst = instruments[name]!;
     const asset = market.asset(inst.symbol);
     return asset ? [row(name, inst.baseCoin, 'USDT', asset.listedAt)] : [];
   };
+  // Assets of the market beyond the static table, after the static ones.
+  const extra = Object.keys(instruments)
+    .filter((name) => !BYBIT_INSTRUMENTS[name])
+    .flatMap(listed);
   const half = Math.floor(fillers / 2);
   return [
     ...filler.slice(0, half),
@@ -144,13 +164,17 @@ function instrumentList(market: SyntheticMarket, fillers: number): ListedInstrum
     ...filler.slice(half),
     ...listed('1000PEPEUSDT'),
     ...listed('SHIB1000USDT'),
-    row('1INCHUSDT', '1INCH', 'USDT', Date.UTC(2021, 0, 1)),
+    ...extra,
+    // A coin whose digits are its own (not a multiplier), unless the market lists an asset of that name.
+    ...(instruments['1INCHUSDT'] ? [] : [row('1INCHUSDT', '1INCH', 'USDT', Date.UTC(2021, 0, 1))]),
     row('BTCPERP', 'BTC', 'USDC', Date.UTC(2022, 0, 1)),
     row('BTC-26DEC25', 'BTC', 'USDT', Date.UTC(2025, 5, 27), {
       contractType: 'LinearFutures',
       deliveryTime: String(Date.UTC(2025, 11, 26, 8)),
     }),
-    row('NEWCOINUSDT', 'NEWCOIN', 'USDT', Date.UTC(2100, 0, 1), { status: 'PreLaunch' }),
+    ...(instruments.NEWCOINUSDT
+      ? []
+      : [row('NEWCOINUSDT', 'NEWCOIN', 'USDT', Date.UTC(2100, 0, 1), { status: 'PreLaunch' })]),
   ];
 }
 
@@ -165,6 +189,7 @@ function readCursor(raw: string | null): { lasttime: number } | undefined | 'inv
 
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
 export function createBybitSimulator(market: SyntheticMarket, options: BybitSimOptions = {}) {
+  const instruments = bybitInstruments(market);
   const now = options.now ?? Date.now;
   const budget = new FixedWindowBudget(options.requestLimit ?? 600, options.windowMs ?? 5000);
   const banMs = options.banMs ?? 600_000;
@@ -183,7 +208,7 @@ export function createBybitSimulator(market: SyntheticMarket, options: BybitSimO
 
   const instrumentOf = (url: URL) => {
     const name = url.searchParams.get('symbol') ?? '';
-    const inst = BYBIT_INSTRUMENTS[name];
+    const inst = instruments[name];
     return inst && market.asset(inst.symbol) ? { name, ...inst } : undefined;
   };
 
@@ -322,10 +347,10 @@ export function createBybitSimulator(market: SyntheticMarket, options: BybitSimO
         if (bad) return bad;
         const names = url.searchParams.has('symbol')
           ? [url.searchParams.get('symbol') ?? '']
-          : Object.keys(BYBIT_INSTRUMENTS).filter((n) => market.asset(BYBIT_INSTRUMENTS[n]!.symbol));
+          : Object.keys(instruments).filter((n) => market.asset(instruments[n]!.symbol));
         const list = [];
         for (const name of names) {
-          const inst = BYBIT_INSTRUMENTS[name];
+          const inst = instruments[name];
           if (!inst || !market.asset(inst.symbol)) return fail(10001, 'Not supported symbols', t);
           const m = inst.multiplier;
           const minute = floorToInterval(t, '1m');

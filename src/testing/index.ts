@@ -11,12 +11,14 @@ export {
   BINANCE_INSTRUMENTS,
   type BinanceSimOptions,
   type BinanceSimStats,
+  binanceInstruments,
   createBinanceSimulator,
 } from './binance.js';
 export {
   BYBIT_INSTRUMENTS,
   type BybitSimOptions,
   type BybitSimStats,
+  bybitInstruments,
   createBybitSimulator,
 } from './bybit.js';
 export {
@@ -44,7 +46,13 @@ export {
   type SyntheticHole,
   SyntheticMarket,
 } from './market.js';
-export { createOkxSimulator, OKX_INSTRUMENTS, type OkxSimOptions, type OkxSimStats } from './okx.js';
+export {
+  createOkxSimulator,
+  OKX_INSTRUMENTS,
+  type OkxSimOptions,
+  type OkxSimStats,
+  okxInstruments,
+} from './okx.js';
 export { deadPort, type LocalProxy, startProxy } from './proxy.js';
 export {
   type FaultHandle,

@@ -65,6 +65,19 @@ export const OKX_INSTRUMENTS: Record<string, { symbol: string; ctVal: number }> 
   'SHIB-USDT-SWAP': { symbol: 'SHIB', ctVal: 1_000_000 },
 };
 
+/**
+ * The swaps an OKX simulator over `market` knows: `OKX_INSTRUMENTS`, plus `<SYM>-USDT-SWAP` (`ctVal`
+ * 1) for every asset of the market that the table does not name.
+ * @example okxInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] }))['SOL-USDT-SWAP']
+ */
+export function okxInstruments(market: SyntheticMarket): Record<string, { symbol: string; ctVal: number }> {
+  const table = { ...OKX_INSTRUMENTS };
+  const named = new Set(Object.values(OKX_INSTRUMENTS).map((i) => i.symbol));
+  for (const { symbol } of market.assets)
+    if (!named.has(symbol)) table[`${symbol}-USDT-SWAP`] = { symbol, ctVal: 1 };
+  return table;
+}
+
 const RUBIK = '/api/v5/rubik/stat/contracts';
 const LONG_SHORT_PATHS: Record<string, 'global' | 'topAccount' | 'topPosition'> = {
   [`${RUBIK}/long-short-account-ratio-contract`]: 'global',
@@ -129,6 +142,7 @@ function plain(n: number): string {
 
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
 export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptions = {}) {
+  const instruments = okxInstruments(market);
   const now = options.now ?? Date.now;
   const fundingRetention = options.fundingRetentionMs ?? 90 * DAY;
   const budgets = new Map<string, FixedWindowBudget>();
@@ -146,7 +160,7 @@ export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptio
   const instrumentOf = (url: URL): { instId: string; symbol: string; ctVal: number } | Response => {
     const instId = url.searchParams.get('instId');
     if (!instId) return fail('50014', 'Parameter instId can not be empty');
-    const inst = OKX_INSTRUMENTS[instId];
+    const inst = instruments[instId];
     if (!inst || !market.asset(inst.symbol)) return noInstrument();
     return { instId, ...inst };
   };
@@ -234,7 +248,7 @@ export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptio
           tickSz: ctVal === '' ? '' : '0.1',
           uly: instId.replace(/-SWAP$/, ''),
         });
-        const rows = Object.entries(OKX_INSTRUMENTS)
+        const rows = Object.entries(instruments)
           .filter(([, i]) => market.asset(i.symbol))
           .map(([instId, i]) =>
             row(
@@ -295,12 +309,12 @@ export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptio
         const instId = url.searchParams.get('instId');
         const ids =
           instId === 'ANY'
-            ? Object.keys(OKX_INSTRUMENTS).filter((id) => market.asset(OKX_INSTRUMENTS[id]!.symbol))
+            ? Object.keys(instruments).filter((id) => market.asset(instruments[id]!.symbol))
             : [instId ?? ''];
         const data = [];
         for (const id of ids) {
           if (!id) return fail('50014', 'Parameter instId can not be empty');
-          const inst = OKX_INSTRUMENTS[id];
+          const inst = instruments[id];
           if (!inst || !market.asset(inst.symbol)) return noInstrument();
           const prev = floorToInterval(t, '8h');
           const next = prev + FUNDING_EVERY;

@@ -7,8 +7,14 @@ import { scaledClock, systemClock, type WsClock } from '../clients/ws/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { type TimeInput, toEpochMs } from '../core/time.js';
 import type { Exchange } from '../core/types.js';
-import { BINANCE_INSTRUMENTS, type BinanceSimOptions, createBinanceSimulator } from './binance.js';
-import { BYBIT_INSTRUMENTS, type BybitSimOptions, createBybitSimulator } from './bybit.js';
+import { splitMultiplier } from '../normalize/symbols.js';
+import {
+  BINANCE_INSTRUMENTS,
+  type BinanceSimOptions,
+  binanceInstruments,
+  createBinanceSimulator,
+} from './binance.js';
+import { BYBIT_INSTRUMENTS, type BybitSimOptions, bybitInstruments, createBybitSimulator } from './bybit.js';
 import { type CoinalyzeSimOptions, createCoinalyzeSimulator } from './coinalyze.js';
 import {
   connectionReset,
@@ -19,7 +25,7 @@ import {
   type VenueHandler,
 } from './http.js';
 import { type SyntheticAsset, type SyntheticHole, SyntheticMarket } from './market.js';
-import { createOkxSimulator, OKX_INSTRUMENTS, type OkxSimOptions } from './okx.js';
+import { createOkxSimulator, OKX_INSTRUMENTS, type OkxSimOptions, okxInstruments } from './okx.js';
 import { BinanceWsServer } from './ws/binance.js';
 import { BybitWsServer } from './ws/bybit.js';
 import { OkxWsServer } from './ws/okx.js';
@@ -47,7 +53,11 @@ export interface SimulationBudgets {
 
 /** Options of `simulateVenues`. */
 export interface SimulateVenuesOptions {
-  /** Listed assets; their symbols must be among `BTC`, `ETH`, `PEPE`, `SHIB` (the instrument tables). @default DEFAULT_ASSETS */
+  /**
+   * Listed assets. `BTC`, `ETH`, `PEPE`, `SHIB` are listed as the static instrument tables say (1000
+   * bundles included); any other canonical base asset (capitals and digits, e.g. `SOL`, `DOGE`) as
+   * `<SYM>USDT` on Binance and Bybit and `<SYM>-USDT-SWAP` with `ctVal` 1 on OKX. @default DEFAULT_ASSETS
+   */
   readonly assets?: readonly SyntheticAsset[];
   /** Venue-side outages: no rows of `symbol` in `[from, to)` on any venue. @default [] */
   readonly holes?: readonly SyntheticHole[];
@@ -264,13 +274,21 @@ const checkStatus = (status: number): void => {
 
 const counters = (): VenueCounters => ({ requests: 0, byPath: new Map(), byStatus: new Map(), resets: 0 });
 
-const SUPPORTED_ASSETS = new Set(
+/**
+ * Whether the simulators can list `symbol`: a name of the static instrument tables, or a canonical
+ * base asset they list as `<SYM>USDT` / `<SYM>-USDT-SWAP` (capitals and digits, no multiplier prefix
+ * or suffix that a client would read as a bundle, e.g. `1000X` or `X1000`).
+ */
+const STATIC_ASSETS = new Set(
   [
     ...Object.values(BINANCE_INSTRUMENTS),
     ...Object.values(BYBIT_INSTRUMENTS),
     ...Object.values(OKX_INSTRUMENTS),
   ].map((i) => i.symbol),
 );
+const isSupportedAsset = (symbol: string): boolean =>
+  STATIC_ASSETS.has(symbol) ||
+  (/^[A-Z0-9]{1,20}$/.test(symbol) && /[A-Z]/.test(symbol) && splitMultiplier(symbol).multiplier === 1);
 
 /**
  * Starts, on 127.0.0.1, HTTP simulators for Binance, Bybit, OKX and Coinalyze and WebSocket servers
@@ -292,9 +310,9 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
   if (typeof apiKey !== 'string' || apiKey.length === 0)
     throw new InvalidArgumentError('simulateVenues: apiKey must be a non-empty string');
   for (const asset of options.assets ?? []) {
-    if (!SUPPORTED_ASSETS.has(asset.symbol))
+    if (!isSupportedAsset(asset.symbol))
       throw new InvalidArgumentError(
-        `simulateVenues: no venue lists ${asset.symbol}; the simulated instruments are ${[...SUPPORTED_ASSETS].join(', ')}`,
+        `simulateVenues: no venue can list ${JSON.stringify(asset.symbol)}; an asset is ${[...STATIC_ASSETS].join(', ')} or a canonical base asset (capitals and digits, no 1000-style multiplier), listed as <SYM>USDT on Binance and Bybit and <SYM>-USDT-SWAP (ctVal 1) on OKX`,
       );
   }
   const clock = makeClock(options);
@@ -508,12 +526,16 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       ws.binance = await new BinanceWsServer({
         clock,
         market,
-        instruments: listed(BINANCE_INSTRUMENTS),
+        instruments: listed(binanceInstruments(market)),
       }).start();
       closers.push(() => ws.binance!.close());
-      ws.bybit = await new BybitWsServer({ clock, market, instruments: listed(BYBIT_INSTRUMENTS) }).start();
+      ws.bybit = await new BybitWsServer({
+        clock,
+        market,
+        instruments: listed(bybitInstruments(market)),
+      }).start();
       closers.push(() => ws.bybit!.close());
-      ws.okx = await new OkxWsServer({ clock, market, instruments: listed(OKX_INSTRUMENTS) }).start();
+      ws.okx = await new OkxWsServer({ clock, market, instruments: listed(okxInstruments(market)) }).start();
       closers.push(() => ws.okx!.close());
     }
     const urls = {

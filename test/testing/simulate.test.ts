@@ -376,8 +376,8 @@ describe('simulateVenues', () => {
       InvalidArgumentError,
     );
     await expect(
-      simulateVenues({ assets: [{ symbol: 'DOGE', basePrice: 0.1, listedAt: 0 }] }),
-    ).rejects.toThrow(/no venue lists DOGE/);
+      simulateVenues({ assets: [{ symbol: '1000DOGE', basePrice: 0.1, listedAt: 0 }] }),
+    ).rejects.toThrow(/no venue can list "1000DOGE"/);
     await expect(simulateVenues({ clock: { speed: 0 } })).rejects.toBeInstanceOf(InvalidArgumentError);
     const sim = await start({ now: () => T, ws: false });
     expect(() => sim.faults.errorRate(2)).toThrow(InvalidArgumentError);
