@@ -301,6 +301,7 @@ describeOnPg('Sync.backfill end to end (PostgreSQL, simulated venues)', () => {
     let inTransaction = false;
     let statements = 0;
     let transactions = 0;
+    let writes = 0;
     let killed = 0;
     const { handle } = instrument(pool, {
       async after(text) {
@@ -309,7 +310,12 @@ describeOnPg('Sync.backfill end to end (PostgreSQL, simulated venues)', () => {
           statements = 0;
           transactions++;
         } else if (text === 'COMMIT' || text === 'ROLLBACK') inTransaction = false;
-        else if (inTransaction && ++statements === 1 && (transactions === 3 || transactions === 12)) {
+        else if (
+          inTransaction &&
+          ++statements === 1 &&
+          !/_status|_errors/.test(text) &&
+          (++writes === 3 || writes === 12)
+        ) {
           // The write's connection sits idle in its transaction: the server kills it there.
           const { rows } = await admin.query<{ n: number }>(
             `SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity
@@ -323,15 +329,15 @@ describeOnPg('Sync.backfill end to end (PostgreSQL, simulated venues)', () => {
     const storage = new PostgresStorage({ db: handle, schema });
     await storage.migrate();
     transactions = 0;
+    writes = 0;
     const clients = scenarioClients(urls);
     const retries: unknown[] = [];
     try {
       const sync = scenarioSync(storage, clients);
       sync.on('retry', (e) => retries.push(e));
       const report = await sync.backfill();
-      expect(killed).toBe(2);
-      // At least one of the two killed transactions was a batch of rows (the other may be a status row,
-      // which is not retried: the next status supersedes it).
+      // Two triggers inside write transactions; each kills the connections idle in a transaction then.
+      expect(killed).toBeGreaterThanOrEqual(2);
       expect(retries.length).toBeGreaterThanOrEqual(1);
       expect(report.series.filter((s) => s.outcome !== 'done').map((s) => s.id)).toEqual([]);
       expect(await dumpSchema(admin, schema)).toEqual(clean);
