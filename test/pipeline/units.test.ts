@@ -202,9 +202,7 @@ describe('chunkRetryDelay', () => {
     expect(chunkRetryDelay(new NetworkError('reset', ctx), 2, 0)).toBe(1_000);
     expect(chunkRetryDelay(new HttpError('oops', { ...ctx, status: 502 }), 1, 0)).toBe(500);
     expect(chunkRetryDelay(new HttpError('bad', { ...ctx, status: 400 }), 1, 0)).toBeUndefined();
-    expect(
-      chunkRetryDelay(new ValidationError(ctx, [], {}), 1, 0),
-    ).toBeUndefined();
+    expect(chunkRetryDelay(new ValidationError(ctx, [], {}), 1, 0)).toBeUndefined();
   });
 });
 
