@@ -60,6 +60,11 @@ export interface TransactionOptions {
    * trip. Its result is the body's second argument.
    */
   readonly first?: { readonly text: string; readonly values: readonly unknown[] } | undefined;
+  /**
+   * Work to do while BEGIN is on its way (e.g. encoding the COPY data), called once right after it was
+   * sent. It must not throw; what it prepares is an optimisation the body can do without.
+   */
+  readonly meanwhile?: (() => void) | undefined;
 }
 
 /** The database behind a `PostgresStorage`. */
@@ -314,7 +319,19 @@ export class PgDriver implements Driver {
   async #begin(
     locks: readonly (readonly [number, number])[] = [],
     first?: TransactionOptions['first'],
+    meanwhile?: () => void,
   ): Promise<{ lease: Lease; first: QueryResult | undefined }> {
+    let idle = meanwhile;
+    const overlap = <T>(sent: Promise<T>): Promise<T> => {
+      const work = idle;
+      idle = undefined;
+      try {
+        work?.();
+      } catch {
+        // An optimisation only; the body does without.
+      }
+      return sent;
+    };
     // Lock keys are integers (validated here), so they can travel in the text of one simple query.
     for (const [a, b] of locks) {
       if (a !== (a | 0) || b !== (b | 0)) {
@@ -336,18 +353,18 @@ export class PgDriver implements Driver {
       }
       try {
         if (!first || !name) {
-          await lease.client.query(begin);
+          await overlap(lease.client.query(begin));
           return { lease, first: undefined };
         }
         const known = this.#facts.get(lease.client) ?? new Set<string>();
         const fact = `prepared ${name}`;
         if (known.has(fact)) {
           const text = `${begin}; EXECUTE ${name}(${first.values.map(sqlLiteral).join(', ')})`;
-          const results = (await lease.client.query(text)) as unknown;
+          const results = (await overlap(lease.client.query(text))) as unknown;
           const last = Array.isArray(results) ? results[results.length - 1] : results;
           return { lease, first: toResult(last as { rows: unknown[] }) };
         }
-        await lease.client.query(begin);
+        await overlap(lease.client.query(begin));
         const named = lease.client as unknown as {
           query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
         };
@@ -370,7 +387,7 @@ export class PgDriver implements Driver {
     fn: (session: Session, first: QueryResult | undefined) => Promise<T>,
     options: TransactionOptions = {},
   ): Promise<T> {
-    const { lease, first } = await this.#begin(options.locks, options.first);
+    const { lease, first } = await this.#begin(options.locks, options.first, options.meanwhile);
     let stage: 'body' | 'commit' = 'body';
     let xid: string | undefined;
     const pending = new Set<string>();

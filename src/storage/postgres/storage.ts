@@ -143,6 +143,9 @@ function fnv1aInt(text: string): number {
   return Number.parseInt(fnv1a(text), 16) | 0;
 }
 
+/** Largest batch whose COPY data is encoded up front, while BEGIN travels (about 130 bytes a candle). */
+const PRE_ENCODE_ROWS = 20_000;
+
 /** Rows per COPY statement on PGlite, whose COPY input is one in-memory blob. */
 const PGLITE_COPY_SLICE = 100_000;
 
@@ -414,6 +417,16 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
         values: [spec.kind, ...key, mark.from, mark.to, mark.state, mark.reason ?? null, ...newest],
       };
     } else if (ledger.length > 0) first = general();
+    // While BEGIN travels, encode the COPY data for the common case, a batch newer than anything stored.
+    const encoded: { chunks?: Uint8Array[] } = {};
+    const meanwhile =
+      useCopy && !mergeAll && driver.kind === 'pg' && all <= PRE_ENCODE_ROWS
+        ? () => {
+            encoded.chunks = [
+              ...encodeCopy(spec, batch.rows, batch.groupOf, batch.groups.map(encodeGroupKey)),
+            ];
+          }
+        : undefined;
     return driver.transaction(
       async (s, result) => {
         let marks: readonly (number | null)[] | undefined;
@@ -434,9 +447,9 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
         if (all === 0) return 0;
         if (!useCopy)
           return this.#lastWrite(s, insertUnnest(spec, t, policy), columnArrays(spec, batch), settled);
-        return this.#copyBatch(driver, s, spec, batch, mergeAll, marks, settled);
+        return this.#copyBatch(driver, s, spec, batch, mergeAll, marks, settled, encoded.chunks);
       },
-      { locks, first },
+      { locks, first, meanwhile },
     );
   }
 
@@ -470,6 +483,7 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     mergeAll: boolean,
     newest: readonly (number | null)[] | undefined,
     settled: boolean,
+    encoded?: readonly Uint8Array[],
   ): Promise<number> {
     const t = this.#tables;
     const policy = this.#onConflict;
@@ -499,7 +513,9 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     }
     const groupKeys = batch.groups.map(encodeGroupKey);
     let written = 0;
-    if (fresh && fresh.length > 0) {
+    if (fresh && fresh.length === all && encoded) {
+      written += await s.copyIn(copyTarget(spec, t, false), encoded);
+    } else if (fresh && fresh.length > 0) {
       written += await this.#copy(driver, s, spec, batch, groupKeys, fresh, false);
     }
     if (overlap && overlap.length > 0) {
