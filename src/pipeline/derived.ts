@@ -41,12 +41,18 @@ export interface DeriveContext {
   readonly storage: StorageAdapter;
   readonly writer: BatchWriter;
   readonly inputs: readonly DerivedInput[];
+  /** Inputs that failed this run: an MT with such a member is not computed (it would change membership). */
+  readonly incomplete: readonly DerivedInput[];
   readonly derive: Required<DeriveOptions>;
   readonly now: number;
   readonly signal: AbortSignal;
   readonly retry: (what: string, attempt: number, delayMs: number, error: unknown) => void;
   readonly register: (state: SeriesState<SeriesIdentity>) => void;
-  readonly fail: (state: SeriesState<SeriesIdentity>, error: unknown) => Promise<void>;
+  readonly fail: (
+    state: SeriesState<SeriesIdentity>,
+    error: unknown,
+    outcome?: 'error' | 'skipped',
+  ) => Promise<void>;
   readonly done: (state: SeriesState<SeriesIdentity>) => Promise<void>;
 }
 
@@ -354,19 +360,34 @@ export async function deriveAll(ctx: DeriveContext): Promise<void> {
   const candles = inputs.filter((i) => i.kind === 'candles');
   for (const input of candles) for (const p of derive.rsi) await deriveRsi(ctx, input, p);
   if (derive.marketAverage) {
-    const groups = new Map<string, DerivedInput[]>();
-    for (const input of inputs) {
-      if (input.kind !== 'candles' && input.kind !== 'funding' && input.kind !== 'openInterest') continue;
-      const k = `${input.kind}|${input.key.source}|${input.key.exchange}|${input.key.interval ?? ''}`;
-      groups.set(k, [...(groups.get(k) ?? []), input]);
+    const groupOf = (input: DerivedInput) =>
+      `${input.kind}|${input.key.source}|${input.key.exchange}|${input.key.interval ?? ''}`;
+    const averaged = (input: DerivedInput) =>
+      input.kind === 'candles' || input.kind === 'funding' || input.kind === 'openInterest';
+    const groups = new Map<string, { head: DerivedInput; members: DerivedInput[]; waiting: number }>();
+    for (const [list, failed] of [
+      [inputs, false],
+      [ctx.incomplete, true],
+    ] as const) {
+      for (const input of list) {
+        if (!averaged(input)) continue;
+        const group = groups.get(groupOf(input)) ?? { head: input, members: [], waiting: 0 };
+        if (failed) group.waiting++;
+        else group.members.push(input);
+        groups.set(groupOf(input), group);
+      }
     }
-    for (const members of groups.values()) {
-      if (members.length < 2) continue; // an average of one symbol is that symbol
-      await deriveMarketAverage(
-        ctx,
-        (members[0] as DerivedInput).kind as 'candles' | 'funding' | 'openInterest',
-        members,
-      );
+    for (const { head, members, waiting } of groups.values()) {
+      if (members.length + waiting < 2) continue; // an average of one symbol is that symbol
+      if (waiting > 0) {
+        // Averaging fewer members would store another MT: it waits until every member is stored.
+        const state = newState(head.kind, { ...head.key, symbol: MT_SYMBOL });
+        ctx.register(state);
+        const message = `${state.plan.id} waits for ${waiting} member series that failed this run; the next run computes it`;
+        await ctx.fail(state, new InvalidArgumentError(message), 'skipped');
+        continue;
+      }
+      await deriveMarketAverage(ctx, head.kind as 'candles' | 'funding' | 'openInterest', members);
     }
   }
   for (const kind of derive.expandTo1m) {

@@ -19,6 +19,8 @@ export class SeriesState<P extends SeriesIdentity = PlannedSeries> {
   readonly gaps: { from: number; to: number; reason: string }[] = [];
   chunksLeft = 0;
   startedAt = 0;
+  /** When the series ended (0 while it runs). */
+  finishedAt = 0;
   lastStatus = 0;
   from = 0;
   to = 0;

@@ -3,6 +3,7 @@ import type { VenueClient } from '../clients/base.js';
 import { TypedEmitter } from '../clients/ws/emitter.js';
 import {
   type HttpError,
+  InvalidArgumentError,
   PerpdataError,
   type RateLimitError,
   UnknownSymbolError,
@@ -113,6 +114,18 @@ export class Sync {
    * only when nothing at all could be fetched (every series failed).
    */
   async backfill(): Promise<BackfillReport> {
+    if (this.#running) throw new InvalidArgumentError('backfill() is already running on this Sync');
+    this.#running = true;
+    try {
+      return await this.#backfill();
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  #running = false;
+
+  async #backfill(): Promise<BackfillReport> {
     const o = this.#o;
     const started = Date.now();
     const stop = new AbortController();
@@ -177,17 +190,22 @@ export class Sync {
         const inputs: DerivedInput[] = fetched
           .filter((s) => s.outcome === 'done')
           .map((s) => ({ kind: s.plan.kind, key: s.plan.key, firstFetched: s.firstFetched, to: s.to }));
+        // Series that failed or stopped: a derived series over several inputs (the MT) waits for them.
+        const incomplete = fetched
+          .filter((s) => s.outcome === 'error' || s.outcome === 'aborted')
+          .map((s) => ({ kind: s.plan.kind, key: s.plan.key, firstFetched: s.firstFetched, to: s.to }));
         await deriveAll({
           storage: o.storage,
           writer,
           inputs,
+          incomplete,
           derive: o.derive,
           now: o.now(),
           signal,
           retry: (what, attempt, delayMs, error) =>
             this.#events.emit('retry', { what, attempt, delayMs, error }),
           register: (state) => states.set(state.plan.id, state),
-          fail: (state, error) => this.#fail(state, error),
+          fail: (state, error, outcome) => this.#fail(state, error, outcome),
           done: (state) => this.#finish(state, writer),
         });
       }
@@ -238,7 +256,7 @@ export class Sync {
       to: s.to,
       gaps: s.gaps,
       ...(s.error ? { error: s.error } : {}),
-      elapsedMs: s.startedAt ? Date.now() - s.startedAt : 0,
+      elapsedMs: s.startedAt ? (s.finishedAt || Date.now()) - s.startedAt : 0,
     };
   }
 
@@ -272,7 +290,11 @@ export class Sync {
     if (state.outcome !== 'done' && state.outcome !== 'aborted') return; // reported once
     const err = error instanceof Error ? error : new Error(String(error));
     state.outcome = outcome;
+    state.finishedAt = Date.now();
     state.error = err;
+    if (outcome === 'skipped') {
+      this.#events.emit('warning', { series: state.ref, code: 'SKIPPED', message: err.message });
+    }
     if (outcome === 'error') {
       this.#o.logger?.error?.(`${state.plan.id}: ${err.message}`);
       this.#events.emit('error', { series: state.ref, error: err });
@@ -551,6 +573,7 @@ export class Sync {
   async #finish(state: SeriesState<SeriesIdentity>, writer: BatchWriter): Promise<void> {
     await writer.flush();
     if (state.outcome !== 'done') return;
+    state.finishedAt = Date.now();
     await this.#status({
       job: `${this.#o.job}:${state.plan.kind}`,
       status: 'done',

@@ -71,7 +71,11 @@ export interface SeriesRef {
 }
 
 /** How a series ended. */
-export type SeriesOutcome = 'done' | 'error' | 'unlisted' | 'unsupported' | 'aborted';
+/**
+ * How a series ended: `skipped` is a derived series whose inputs are incomplete this run (an MT member
+ * failed); it is computed by the next run that stores them.
+ */
+export type SeriesOutcome = 'done' | 'error' | 'unlisted' | 'unsupported' | 'skipped' | 'aborted';
 
 /** What `backfill()` did for one series. */
 export interface SeriesReport extends SeriesRef {
