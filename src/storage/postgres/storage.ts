@@ -234,6 +234,8 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
   readonly #secrets: string[];
   #driver: Promise<Driver> | undefined;
   #closed = false;
+  /** SQL texts built once per storage (the same string object each time: no rebuilding, no rehashing). */
+  readonly #texts = new Map<string, string>();
 
   constructor(options: PostgresStorageOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -378,6 +380,16 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     }
   }
 
+  /** The SQL text `build` makes, built once per storage under `id`. */
+  #sql(id: string, build: () => string): string {
+    let text = this.#texts.get(id);
+    if (text === undefined) {
+      text = build();
+      this.#texts.set(id, text);
+    }
+    return text;
+  }
+
   /** Advisory lock keys serialising ledger updates of the write's series, in a fixed order. */
   #ledgerLocks(kind: DataKind, ledger: readonly LedgerSeries[]): [number, number][] {
     const base = `${this.#tables.schema}.${this.#tables.prefix}\u0000${kind}\u0000`;
@@ -404,7 +416,9 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     const newest = withNewest ? groupKeyArrays(spec, batch) : [];
     const only = ledger.length === 1 ? applyMarks([], (ledger[0] as LedgerSeries).marks) : [];
     const general = () => ({
-      text: updateCoverage(t, withNewest ? spec : undefined),
+      text: this.#sql(`update ${withNewest ? spec.kind : ''}`, () =>
+        updateCoverage(t, withNewest ? spec : undefined),
+      ),
       values: [...ledgerParams(spec.kind, ledger), ...newest],
     });
     let first: { text: string; values: unknown[] } | undefined;
@@ -413,7 +427,9 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
       const mark = only[0] as CoverageInterval;
       const key = ledgerKey(spec.kind, (ledger[0] as LedgerSeries).values);
       first = {
-        text: extendCoverage(t, withNewest ? spec : undefined),
+        text: this.#sql(`extend ${withNewest ? spec.kind : ''}`, () =>
+          extendCoverage(t, withNewest ? spec : undefined),
+        ),
         values: [spec.kind, ...key, mark.from, mark.to, mark.state, mark.reason ?? null, ...newest],
       };
     } else if (ledger.length > 0) first = general();
@@ -494,9 +510,13 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
     else {
       const marks =
         newest ??
-        (await s.query(highWater(spec, t), groupKeyArrays(spec, batch), true)).rows.map(
-          (r) => r.hw as number | null,
-        );
+        (
+          await s.query(
+            this.#sql(`newest ${spec.kind}`, () => highWater(spec, t)),
+            groupKeyArrays(spec, batch),
+            true,
+          )
+        ).rows.map((r) => r.hw as number | null);
       if (batch.groups.every((g, i) => (marks[i] ?? null) === null || (marks[i] as number) < g.minTs))
         fresh = range(all);
       else if (batch.groups.every((g, i) => (marks[i] ?? null) !== null && (marks[i] as number) >= g.maxTs))
@@ -533,7 +553,13 @@ export class PostgresStorage implements StorageAdapter, StatusReader {
           s.learn(staging);
         }
         await this.#copy(driver, s, spec, batch, groupKeys, overlap, true);
-        written += await this.#lastWrite(s, mergeFromStaging(spec, t, policy), undefined, settled, true);
+        written += await this.#lastWrite(
+          s,
+          this.#sql(`merge ${spec.kind}`, () => mergeFromStaging(spec, t, policy)),
+          undefined,
+          settled,
+          true,
+        );
       }
     }
     return written;
