@@ -47,6 +47,8 @@ export interface DeriveContext {
   readonly now: number;
   readonly signal: AbortSignal;
   readonly retry: (what: string, attempt: number, delayMs: number, error: unknown) => void;
+  /** A derived series advanced by `delta` ms of its range. */
+  readonly progress: (state: SeriesState<SeriesIdentity>, delta: number) => void;
   readonly register: (state: SeriesState<SeriesIdentity>) => void;
   readonly fail: (
     state: SeriesState<SeriesIdentity>,
@@ -93,6 +95,10 @@ class Output<K extends DataKind> {
     this.#cursor = end;
     await this.ctx.writer.add(this.kind, this.state.plan.id, rows, marks);
     this.state.rowsFetched += rows.length;
+    const s = this.state;
+    if (s.total === 0 && Number.isFinite(s.from)) s.total = Math.max(0, s.to - s.from);
+    else if (s.total === 0) s.total = Math.max(0, s.to - start);
+    this.ctx.progress(s, Math.max(0, end - start));
   }
 }
 
@@ -161,6 +167,32 @@ async function run(
   }
 }
 
+/** Candles of warm-up an RSI resumed mid-series reads before its first written value, per period. */
+const RSI_WARMUP_PER_PERIOD = 100;
+
+/**
+ * Where an RSI that writes from `from` starts reading its candles. Wilder's smoothing forgets its seed
+ * by a factor (p-1)/p per candle: after 100 × p candles the seed's weight is below e^-100 (about 1e-44),
+ * so values from there on equal a recompute from the first stored close to the last bit that matters
+ * (far inside 1e-9). With fewer candles than that before `from` (series start, or holes), it reads
+ * everything.
+ */
+async function rsiReadFrom(
+  ctx: DeriveContext,
+  key: SeriesKey,
+  from: number,
+  period: number,
+): Promise<number> {
+  if (from === Number.NEGATIVE_INFINITY) return BEGINNING;
+  const step = intervalMs(key.interval as Interval);
+  const need = RSI_WARMUP_PER_PERIOD * period;
+  const start = from - 2 * need * step;
+  if (start <= BEGINNING) return BEGINNING;
+  let n = 0;
+  for await (const page of ctx.storage.read('candles', key, start, from)) n += page.length;
+  return n >= need ? start : BEGINNING;
+}
+
 /** RSI of one candle series (or of the MT candles, which are fed in by the MT step). */
 async function deriveRsi(ctx: DeriveContext, input: DerivedInput, period: number): Promise<void> {
   const interval = input.key.interval as Interval;
@@ -175,7 +207,12 @@ async function deriveRsi(ctx: DeriveContext, input: DerivedInput, period: number
     if (from > latest) return;
     const out = new Output(ctx, state, 'indicators', from, intervalMs(interval));
     const rsi = createCandleRsi(period);
-    for await (const page of ctx.storage.read('candles', input.key, BEGINNING, latest + 1)) {
+    for await (const page of ctx.storage.read(
+      'candles',
+      input.key,
+      await rsiReadFrom(ctx, input.key, from, period),
+      latest + 1,
+    )) {
       ctx.signal.throwIfAborted();
       for (const candle of page) {
         const value = rsi.next(candle);

@@ -202,6 +202,7 @@ export class Sync {
           derive: o.derive,
           now: o.now(),
           signal,
+          progress: (state, delta) => this.#advance(state, delta),
           retry: (what, attempt, delayMs, error) =>
             this.#events.emit('retry', { what, attempt, delayMs, error }),
           register: (state) => states.set(state.plan.id, state),
@@ -249,6 +250,7 @@ export class Sync {
     return {
       ...s.ref,
       outcome: s.outcome,
+      derived: !('client' in s.plan),
       rowsWritten: s.rowsWritten,
       rowsFetched: s.rowsFetched,
       spansFetched: s.spansFetched,

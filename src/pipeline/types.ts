@@ -80,6 +80,8 @@ export type SeriesOutcome = 'done' | 'error' | 'unlisted' | 'unsupported' | 'ski
 /** What `backfill()` did for one series. */
 export interface SeriesReport extends SeriesRef {
   readonly outcome: SeriesOutcome;
+  /** Computed from stored series (RSI, MT, expansions) rather than fetched from a venue. */
+  readonly derived: boolean;
   /** Rows that were new or changed. */
   readonly rowsWritten: number;
   /** Rows fetched (or derived) and handed to storage. */
