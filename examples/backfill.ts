@@ -218,13 +218,9 @@ function table(head: string[], rows: string[][], numeric: boolean[]): string {
   return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-/** Series computed from stored inputs rather than fetched (with this example's intervals). */
+/** Series computed from stored inputs rather than fetched. */
 function isDerived(r: SeriesReport): boolean {
-  return (
-    r.kind === 'indicators' ||
-    r.key.symbol === 'MT' ||
-    (r.key.interval === '1m' && ['openInterest', 'longShortRatio', 'takerVolume'].includes(r.kind))
-  );
+  return r.derived;
 }
 
 const venueName = (r: { key: SeriesReport['key'] }) =>
