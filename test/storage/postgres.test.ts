@@ -248,6 +248,24 @@ describe.each(BACKENDS)('PostgresStorage on %s', (name) => {
     expect(await storages[1]?.write('candles', candles(2))).toEqual({ written: 2 });
   });
 
+  test('behavior: storages with different prefixes can migrate into the same new schema at once', async () => {
+    const b = backend(name);
+    const schema = `${b.schema}_race`;
+    const other = name === 'postgres' && PG_URL ? PG_URL : b.db;
+    const storages = Array.from(
+      { length: 4 },
+      (_, i) => new PostgresStorage({ db: i % 2 === 0 ? b.db : other, schema, tablePrefix: `r${i}_` }),
+    );
+    opened.push(...storages);
+    try {
+      await Promise.all(storages.map((storage) => storage.migrate()));
+      for (const storage of storages)
+        expect(await storage.write('candles', candles(2))).toEqual({ written: 2 });
+    } finally {
+      await b.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
+  });
+
   test('error: a schema newer than this perpdata is refused by migrate()', async () => {
     const { storage, prefix, b } = await openOn(name);
     await b.query(

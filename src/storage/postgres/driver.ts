@@ -338,11 +338,8 @@ export class PgDriver implements Driver {
         throw new TransactionFailure(false, new Error('advisory lock keys must be int4'), 'body');
       }
     }
-    // Our statements are prepared once per connection (Session.query with `prepare`); a generic plan
-    // spares planning them again on every write (about 0.8 ms for the ledger update). SET LOCAL: only
-    // this transaction; plan_cache_mode exists from PostgreSQL 12 on, older servers keep their default.
     const lock = locks.map(([a, b]) => `pg_advisory_xact_lock(${a}, ${b})`).join(', ');
-    const begin = `BEGIN;${lock ? ` SELECT ${lock};` : ''} SELECT set_config('plan_cache_mode', 'force_generic_plan', true) WHERE current_setting('server_version_num')::int >= 120000`;
+    const begin = lock ? `BEGIN; SELECT ${lock}` : 'BEGIN';
     const name = first ? statementName(first.text) : undefined;
     for (let attempt = 1; ; attempt++) {
       let lease: Lease;

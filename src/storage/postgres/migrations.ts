@@ -216,7 +216,13 @@ export async function runMigrations(
       migrationLockName(t),
     ]);
     const ns = await s.query('SELECT 1 AS present FROM pg_namespace WHERE nspname = $1', [t.schema]);
-    if (ns.rows.length === 0) await s.query(`CREATE SCHEMA ${ident(t.schema)}`);
+    if (ns.rows.length === 0) {
+      // Storages with other prefixes may create the same schema right now (their lock is another one):
+      // serialise on the schema's name, then look again (CREATE SCHEMA IF NOT EXISTS is not race-free).
+      await s.query('SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', [MIGRATION_LOCK_CLASS, t.schema]);
+      const again = await s.query('SELECT 1 AS present FROM pg_namespace WHERE nspname = $1', [t.schema]);
+      if (again.rows.length === 0) await s.query(`CREATE SCHEMA ${ident(t.schema)}`);
+    }
     await s.query(
       `CREATE TABLE IF NOT EXISTS ${t.migrations} (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
     );
