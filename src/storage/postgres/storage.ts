@@ -864,6 +864,12 @@ export async function openPostgresStorage(
         cause: err,
       });
     }
+    // PGlite creates its folder but not the folders above it.
+    if (dataDir && !dataDir.includes('://')) {
+      const { mkdir } = await import('node:fs/promises');
+      const { dirname, resolve } = await import('node:path');
+      await mkdir(dirname(resolve(dataDir)), { recursive: true });
+    }
     const db = new mod.PGlite(dataDir);
     ownedHandles.add(db);
     try {
