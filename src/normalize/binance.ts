@@ -11,6 +11,7 @@ import type {
 } from '../core/types.js';
 import { JsonBytes } from './json-bytes.js';
 import { num, numOrUndefined } from './numbers.js';
+import type { LiquidationFill } from './records.js';
 import { type InstrumentInfo, splitMultiplier } from './symbols.js';
 
 /** What a Binance normaliser needs besides the payload. */
@@ -45,7 +46,10 @@ function klineSeries(ctx: BinanceContext & { interval: Interval }): KlineSeries 
   return { source: ctx.source ?? 'binance', symbol: instrument.symbol, interval, m: instrument.multiplier };
 }
 
-/** One candle from kline values; one literal for both kline readers, so their candles share one shape. */
+/**
+ * One candle from kline values: the one Binance candle builder, for the REST rows, the REST bytes and
+ * the live `kline` events, so their candles share one shape.
+ */
 function klineCandle(
   k: KlineSeries,
   ts: number,
@@ -54,7 +58,7 @@ function klineCandle(
   low: number,
   close: number,
   volume: number,
-  quoteVolume: number,
+  quoteVolume: number | undefined,
   trades: number,
   takerBuy: number,
 ): Candle {
@@ -164,6 +168,42 @@ export function decodeBinanceKlines(
   return read && s.atEnd() ? out : undefined;
 }
 
+/** The `k` of a `<symbol>@kline_<interval>` event; decimals are strings (numbers are accepted). */
+export interface BinanceWsKline {
+  /** Open time, epoch ms. */
+  readonly t: number;
+  readonly o: string | number;
+  readonly h: string | number;
+  readonly l: string | number;
+  readonly c: string | number;
+  readonly v: string | number;
+  /** Quote volume; a blank one leaves `quoteVolume` undefined. */
+  readonly q: string | number;
+  /** Taker buy base volume. */
+  readonly V: string | number;
+  /** Number of trades. */
+  readonly n: number;
+}
+
+/**
+ * A closed live kline (`k.x: true`) to a candle, built as `binanceCandles` builds a REST row's.
+ * @example binanceWsCandle({ t: 1786173300000, o: '64970.8', h: '64970.9', l: '64969.4', c: '64969.4', v: '9.09', q: '590577.9688', V: '3.46', n: 194 }, { instrument, interval: '1m' })
+ */
+export function binanceWsCandle(k: BinanceWsKline, ctx: BinanceContext & { interval: Interval }): Candle {
+  return klineCandle(
+    klineSeries(ctx),
+    k.t,
+    num(k.o, 'open'),
+    num(k.h, 'high'),
+    num(k.l, 'low'),
+    num(k.c, 'close'),
+    num(k.v, 'volume'),
+    numOrUndefined(k.q),
+    k.n,
+    num(k.V, 'takerBuyVolume'),
+  );
+}
+
 /** Funding-rate history rows to `FundingRate`s, `ts` snapped to the funding grid. */
 export function binanceFunding(
   rows: readonly { fundingTime: number; fundingRate: string; markPrice?: string | undefined }[],
@@ -183,19 +223,53 @@ export function binanceFunding(
   });
 }
 
+/** One accruing-funding observation; the REST snapshot and the live `markPriceUpdate` both build it here. */
+function predictedFunding(ctx: BinanceContext, ts: number, rate: number, next: number): PredictedFunding {
+  return {
+    source: ctx.source ?? 'binance',
+    exchange: 'binance',
+    symbol: ctx.instrument.symbol,
+    ts,
+    rate,
+    nextFundingTime: next,
+  };
+}
+
 /** The `premiumIndex` snapshot: `lastFundingRate` is the rate accruing for `nextFundingTime`. */
 export function binancePredictedFunding(
   raw: { lastFundingRate: string; nextFundingTime: number; time: number },
   ctx: BinanceContext,
 ): PredictedFunding {
-  return {
-    source: ctx.source ?? 'binance',
-    exchange: 'binance',
-    symbol: ctx.instrument.symbol,
-    ts: raw.time,
-    rate: num(raw.lastFundingRate, 'lastFundingRate'),
-    nextFundingTime: raw.nextFundingTime,
-  };
+  return predictedFunding(ctx, raw.time, num(raw.lastFundingRate, 'lastFundingRate'), raw.nextFundingTime);
+}
+
+/** A live `markPriceUpdate` event: `r` is the rate accruing for `T`, observed at `E`. */
+export function binanceWsFunding(
+  event: { readonly E: number; readonly r: string | number; readonly T: number },
+  ctx: BinanceContext,
+): PredictedFunding {
+  return predictedFunding(ctx, event.E, num(event.r, 'r'), event.T);
+}
+
+/**
+ * A live `forceOrder` event's order to a liquidation. Binance gives the liquidation **order**'s side:
+ * `SELL` closes a long (a long was liquidated), `BUY` closes a short. Notional = filled quantity
+ * (`z`, else the order's `q`) × average price (`ap`, else the order's `p`).
+ */
+export function binanceWsLiquidation(
+  o: {
+    readonly S: 'BUY' | 'SELL';
+    readonly q: string | number;
+    readonly p: string | number;
+    readonly ap?: string | number | undefined;
+    readonly z?: string | number | undefined;
+    readonly T: number;
+  },
+  instrument: InstrumentInfo,
+): LiquidationFill {
+  const qty = numOrUndefined(o.z) ?? num(o.q, 'q');
+  const price = numOrUndefined(o.ap) || num(o.p, 'p');
+  return { symbol: instrument.symbol, ts: o.T, side: o.S === 'SELL' ? 'long' : 'short', usd: qty * price };
 }
 
 /** `openInterestHist` rows: `sumOpenInterest` is one-sided, in (bundles of) the base asset. */

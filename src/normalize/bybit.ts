@@ -9,7 +9,7 @@ import type {
 } from '../core/types.js';
 import { JsonBytes } from './json-bytes.js';
 import { num, numOrUndefined } from './numbers.js';
-import { ascending, multipliedCandle } from './records.js';
+import { ascending, type LiquidationFill, multipliedCandle } from './records.js';
 import { type InstrumentInfo, splitMultiplier } from './symbols.js';
 
 /** What a Bybit normaliser needs besides the payload. */
@@ -52,6 +52,38 @@ export function bybitCandles(
     );
   }
   return ascending(out);
+}
+
+/** A live `kline.{interval}.{symbol}` row; decimals are strings (numbers are accepted). */
+export interface BybitWsKline {
+  /** Period start, epoch ms. */
+  readonly start: number;
+  readonly open: string | number;
+  readonly high: string | number;
+  readonly low: string | number;
+  readonly close: string | number;
+  readonly volume: string | number;
+  /** Quote volume; a blank one leaves `quoteVolume` undefined. */
+  readonly turnover: string | number;
+}
+
+/**
+ * A closed live kline row (`confirm: true`; the caller checks it) to a candle, built as
+ * `bybitCandles` builds a REST row's.
+ * @example bybitWsCandle({ start: 1719667560000, open: '61035.1', high: '61035.1', low: '61029.9', close: '61029.9', volume: '10.798', turnover: '659051.6264' }, { instrument, interval: '1m' })
+ */
+export function bybitWsCandle(row: BybitWsKline, ctx: BybitContext & { interval: Interval }): Candle {
+  return multipliedCandle(
+    'bybit',
+    ctx,
+    row.start,
+    num(row.open, 'open'),
+    num(row.high, 'high'),
+    num(row.low, 'low'),
+    num(row.close, 'close'),
+    num(row.volume, 'volume'),
+    numOrUndefined(row.turnover),
+  );
 }
 
 /** Keys of the `/v5/market/kline` envelope and of its `result`. */
@@ -122,37 +154,74 @@ export function bybitFunding(
   );
 }
 
+/** The funding and open-interest fields of a ticker (`/v5/market/tickers` row, or a `tickers.{symbol}` push merged with its deltas). */
+export interface BybitTicker {
+  readonly fundingRate?: string | undefined;
+  /** Epoch ms (a digit string live, a number or `""` over REST). */
+  readonly nextFundingTime?: string | number | undefined;
+  /** Two-sided open interest, base units. */
+  readonly openInterest?: string | undefined;
+  readonly openInterestValue?: string | undefined;
+  /** One side's open interest; missing from the history bodies, present in tickers. */
+  readonly singleOpenInterest?: string | undefined;
+  readonly singleOpenInterestValue?: string | undefined;
+}
+
+/**
+ * A ticker's accruing funding: `fundingRate` settles at `nextFundingTime`, observed at `ctx.time`. A
+ * ticker with an empty `fundingRate` (pre-listing) yields `undefined`. Shared by REST and live.
+ */
+export function bybitTickerFunding(
+  t: BybitTicker,
+  ctx: BybitContext & { time: number },
+): PredictedFunding | undefined {
+  const rate = numOrUndefined(t.fundingRate);
+  if (rate === undefined) return undefined;
+  const next = numOrUndefined(t.nextFundingTime);
+  return {
+    source: ctx.source ?? 'bybit',
+    exchange: 'bybit',
+    symbol: ctx.instrument.symbol,
+    ts: ctx.time,
+    rate,
+    nextFundingTime: next !== undefined && next > 0 ? next : undefined,
+  };
+}
+
 /**
  * The ticker row of the instrument (`/v5/market/tickers`): `fundingRate` is the rate that settles at
  * `nextFundingTime`; `ctx.time` (the envelope's `time`) is when it was observed. Rows of other
  * symbols and rows with an empty `fundingRate` (pre-listing) yield nothing.
  */
 export function bybitPredictedFunding(
-  rows: readonly { symbol: string; fundingRate: string; nextFundingTime: number | '' }[],
+  rows: readonly (BybitTicker & { symbol: string })[],
   ctx: BybitContext & { time: number },
 ): PredictedFunding[] {
   const out: PredictedFunding[] = [];
   for (const r of rows) {
     if (r.symbol !== ctx.instrument.instrument) continue;
-    const rate = numOrUndefined(r.fundingRate);
-    if (rate === undefined) continue;
-    out.push({
-      source: ctx.source ?? 'bybit',
-      exchange: 'bybit',
-      symbol: ctx.instrument.symbol,
-      ts: ctx.time,
-      rate,
-      nextFundingTime: r.nextFundingTime === '' || r.nextFundingTime <= 0 ? undefined : r.nextFundingTime,
-    });
+    const record = bybitTickerFunding(r, ctx);
+    if (record) out.push(record);
   }
   return out;
 }
 
 /**
+ * Bybit's one rule for one-sided open interest: `single` (`singleOpenInterest`) when it is a number,
+ * else half of `both` (`openInterest` counts both sides; longs = shorts, so one side is exactly half),
+ * else `undefined`. The REST history, the live tickers and their USD values all go through it.
+ */
+function oneSided(single: string | undefined, both: string | undefined): number | undefined {
+  const one = numOrUndefined(single);
+  if (one !== undefined) return one;
+  const two = numOrUndefined(both);
+  return two === undefined ? undefined : two / 2;
+}
+
+/**
  * Open-interest rows (`/v5/market/open-interest`, newest first) to one-sided open interest in base
- * units, ascending. Bybit's `openInterest` counts both sides; `singleOpenInterest` is one side but is
- * missing from live history bodies (recorded 2025-02 and 2026-08), so when it is absent the two-sided
- * figure is halved (longs = shorts, so one side is exactly half). No USD value in these rows.
+ * units, ascending. `singleOpenInterest` is missing from live history bodies (recorded 2025-02 and
+ * 2026-08), so the two-sided figure is halved (see `oneSided`). No USD value in these rows.
  */
 export function bybitOpenInterest(
   rows: readonly { openInterest: string; singleOpenInterest?: string | undefined; timestamp: number }[],
@@ -160,19 +229,59 @@ export function bybitOpenInterest(
 ): OpenInterest[] {
   const m = ctx.instrument.multiplier;
   return ascending(
-    rows.map((r) => {
-      const single = numOrUndefined(r.singleOpenInterest);
-      const oneSided = single ?? num(r.openInterest, 'openInterest') / 2;
-      return {
-        source: ctx.source ?? 'bybit',
-        exchange: 'bybit' as const,
-        symbol: ctx.instrument.symbol,
-        interval: ctx.interval,
-        ts: r.timestamp,
-        openInterest: oneSided * m,
-      };
-    }),
+    rows.map((r) => ({
+      source: ctx.source ?? 'bybit',
+      exchange: 'bybit' as const,
+      symbol: ctx.instrument.symbol,
+      interval: ctx.interval,
+      ts: r.timestamp,
+      // `num` only runs when `openInterest` is no number, to throw the error that names it.
+      openInterest:
+        (oneSided(r.singleOpenInterest, r.openInterest) ?? num(r.openInterest, 'openInterest')) * m,
+    })),
   );
+}
+
+/**
+ * A ticker's one-sided open interest in base units and USD, observed at `ctx.time` (see `oneSided`);
+ * `undefined` when the ticker has neither figure (a delta that changed other fields).
+ */
+export function bybitTickerOpenInterest(
+  t: BybitTicker,
+  ctx: BybitContext & { interval: Interval; time: number },
+): OpenInterest | undefined {
+  const oi = oneSided(t.singleOpenInterest, t.openInterest);
+  if (oi === undefined) return undefined;
+  return {
+    source: ctx.source ?? 'bybit',
+    exchange: 'bybit',
+    symbol: ctx.instrument.symbol,
+    interval: ctx.interval,
+    ts: ctx.time,
+    openInterest: oi * ctx.instrument.multiplier,
+    openInterestUsd: oneSided(t.singleOpenInterestValue, t.openInterestValue),
+  };
+}
+
+/**
+ * A live `allLiquidation` row to a liquidation. Bybit's `S` is the side of the **position**: `Buy` = a
+ * long was liquidated (the opposite of Binance's order side). Notional = `v` × `p`.
+ */
+export function bybitWsLiquidation(
+  row: {
+    readonly T: number;
+    readonly S: 'Buy' | 'Sell';
+    readonly v: string | number;
+    readonly p: string | number;
+  },
+  instrument: InstrumentInfo,
+): LiquidationFill {
+  return {
+    symbol: instrument.symbol,
+    ts: row.T,
+    side: row.S === 'Buy' ? 'long' : 'short',
+    usd: num(row.v, 'v') * num(row.p, 'p'),
+  };
 }
 
 /**

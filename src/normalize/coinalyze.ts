@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from '../core/errors.js';
-import { addInterval, type Interval, intervalMs } from '../core/intervals.js';
+import { addInterval, floorToInterval, type Interval, intervalMs } from '../core/intervals.js';
 import type {
   Candle,
   Exchange,
@@ -144,6 +144,28 @@ export function coinalyzeOpenInterest(
     openInterest: num(i.o, 'o') * m,
     openInterestUsd: numOrUndefined(usd.get(i.t)),
   }));
+}
+
+/**
+ * The current open interest of one market (`/open-interest`, `{ symbol, value, update }`): one-sided,
+ * `value` in the market's units × multiplier, a `1m` record at the minute of `update`; `usd` is the same
+ * market's row asked with `convert_to_usd=true`, when there is one.
+ */
+export function coinalyzeCurrentOpenInterest(
+  row: { readonly value: number; readonly update: number },
+  usd: { readonly value: number } | undefined,
+  ctx: { readonly instrument: InstrumentInfo },
+): OpenInterest {
+  const { instrument } = ctx;
+  return {
+    source: 'coinalyze',
+    exchange: instrument.exchange,
+    symbol: instrument.symbol,
+    interval: '1m',
+    ts: floorToInterval(row.update, '1m'),
+    openInterest: row.value * instrument.multiplier,
+    openInterestUsd: usd?.value,
+  };
 }
 
 /**

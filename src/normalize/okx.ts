@@ -12,7 +12,7 @@ import type {
 } from '../core/types.js';
 import { JsonBytes } from './json-bytes.js';
 import { num, numOrUndefined } from './numbers.js';
-import { ascending, multipliedCandle } from './records.js';
+import { ascending, type LiquidationFill, multipliedCandle } from './records.js';
 import type { InstrumentInfo } from './symbols.js';
 
 /** What an OKX normaliser needs besides the payload. */
@@ -61,22 +61,53 @@ export function okxCandles(
 ): Candle[] {
   const out: Candle[] = [];
   for (const r of rows) {
-    if (r[8] !== '1') continue;
-    out.push(
-      multipliedCandle(
-        'okx',
-        ctx,
-        r[0],
-        num(r[1], 'open'),
-        num(r[2], 'high'),
-        num(r[3], 'low'),
-        num(r[4], 'close'),
-        numOrUndefined(r[6]) ?? num(r[5], 'vol') * contractSize(ctx.instrument),
-        numOrUndefined(r[7]),
-      ),
-    );
+    if (r[8] === '1') out.push(okxCandle(r[0], r, ctx));
   }
   return ascending(out);
+}
+
+/** The fields of a candle row after its time: `[·, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`. */
+type OkxCandleFields = readonly [
+  unknown,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  string,
+  ...unknown[],
+];
+
+/**
+ * The one OKX candle builder, for REST rows and live rows alike: volume is `volCcy`, or the contract
+ * count `vol` × `contractSize` when `volCcy` is empty; `volCcyQuote` is the quote volume.
+ */
+function okxCandle(ts: number, r: OkxCandleFields, ctx: OkxContext & { interval: Interval }): Candle {
+  return multipliedCandle(
+    'okx',
+    ctx,
+    ts,
+    num(r[1], 'open'),
+    num(r[2], 'high'),
+    num(r[3], 'low'),
+    num(r[4], 'close'),
+    numOrUndefined(r[6]) ?? num(r[5], 'vol') * contractSize(ctx.instrument),
+    numOrUndefined(r[7]),
+  );
+}
+
+/**
+ * A confirmed live candle row (`candle{bar}` push, `confirm: "1"`; the caller checks it) to a candle,
+ * built as `okxCandles` builds a REST row's, `volCcy` fallback included.
+ * @example okxWsCandle(['1597026383085', '8533.02', '8553.74', '8527.17', '8548.26', '45247', '529.5858061', '5064.48756', '1'], { instrument, interval: '1d' })
+ */
+export function okxWsCandle(
+  row: readonly [string, string, string, string, string, string, string, string, string, ...unknown[]],
+  ctx: OkxContext & { interval: Interval },
+): Candle {
+  return okxCandle(num(row[0], 'ts'), row, ctx);
 }
 
 /** Keys of the candles body. */
@@ -158,16 +189,89 @@ export function okxPredictedFunding(
   rows: readonly { instId: string; fundingRate: string; fundingTime: number; ts: number }[],
   ctx: OkxContext,
 ): PredictedFunding[] {
-  return rows
-    .filter((r) => r.instId === ctx.instrument.instrument)
-    .map((r) => ({
-      source: ctx.source ?? 'okx',
-      exchange: 'okx' as const,
-      symbol: ctx.instrument.symbol,
-      ts: r.ts,
-      rate: num(r.fundingRate, 'fundingRate'),
-      nextFundingTime: r.fundingTime,
-    }));
+  return rows.filter((r) => r.instId === ctx.instrument.instrument).map((r) => okxCurrentFunding(r, ctx));
+}
+
+/**
+ * One current-funding row (REST `funding-rate` row or live `funding-rate` push row): `fundingRate`
+ * settles at `fundingTime`, observed at `ts`. Times are numbers over REST, digit strings live.
+ */
+export function okxCurrentFunding(
+  r: { readonly fundingRate: string; readonly fundingTime: number | string; readonly ts: number | string },
+  ctx: OkxContext,
+): PredictedFunding {
+  return {
+    source: ctx.source ?? 'okx',
+    exchange: 'okx',
+    symbol: ctx.instrument.symbol,
+    ts: num(r.ts, 'ts'),
+    rate: num(r.fundingRate, 'fundingRate'),
+    nextFundingTime: numOrUndefined(r.fundingTime),
+  };
+}
+
+/**
+ * One open-interest observation, for the rubik history rows and the live `open-interest` rows: base
+ * units from `oiCcy` (coins), or contracts `oi` × `contractSize` when `oiCcy` is empty; `oiUsd` as USD.
+ */
+function openInterestRecord(
+  ctx: OkxContext & { interval: Interval },
+  ts: number,
+  oi: string,
+  oiCcy: string,
+  oiUsd: string | undefined,
+): OpenInterest {
+  return {
+    source: ctx.source ?? 'okx',
+    exchange: 'okx',
+    symbol: ctx.instrument.symbol,
+    interval: ctx.interval,
+    ts,
+    openInterest:
+      (numOrUndefined(oiCcy) ?? num(oi, 'oi') * contractSize(ctx.instrument)) * ctx.instrument.multiplier,
+    openInterestUsd: numOrUndefined(oiUsd),
+  };
+}
+
+/** A live `open-interest` row (`{ instId, oi, oiCcy, oiUsd, ts }`, strings) to open interest, as the REST rows. */
+export function okxWsOpenInterest(
+  r: {
+    readonly oi: string;
+    readonly oiCcy: string;
+    readonly oiUsd?: string | undefined;
+    readonly ts: string;
+  },
+  ctx: OkxContext & { interval: Interval },
+): OpenInterest {
+  return openInterestRecord(ctx, num(r.ts, 'ts'), r.oi, r.oiCcy, r.oiUsd);
+}
+
+/**
+ * A live `liquidation-orders` row to its liquidations. `posSide: "long"` (or, without a position side,
+ * `side: "sell"`) = a long was liquidated; notional = `sz` (contracts) × `contractSize` × `bkPx`.
+ */
+export function okxWsLiquidations(
+  row: {
+    readonly details: readonly {
+      readonly side: 'buy' | 'sell';
+      readonly posSide?: string | undefined;
+      readonly bkPx: string;
+      readonly sz: string;
+      readonly ts: string;
+    }[];
+  },
+  instrument: InstrumentInfo,
+): LiquidationFill[] {
+  const ctVal = instrument.contractSize ?? 1;
+  return row.details.map((d) => {
+    const long = d.posSide === 'long' || (d.posSide !== 'short' && d.side === 'sell');
+    return {
+      symbol: instrument.symbol,
+      ts: num(d.ts, 'ts'),
+      side: long ? 'long' : 'short',
+      usd: num(d.sz, 'sz') * ctVal * num(d.bkPx, 'bkPx'),
+    };
+  });
 }
 
 /**
@@ -178,18 +282,7 @@ export function okxOpenInterest(
   rows: readonly (readonly [number, string, string, string, ...unknown[]])[],
   ctx: OkxContext & { interval: Interval },
 ): OpenInterest[] {
-  const m = ctx.instrument.multiplier;
-  return ascending(
-    rows.map((r) => ({
-      source: ctx.source ?? 'okx',
-      exchange: 'okx' as const,
-      symbol: ctx.instrument.symbol,
-      interval: ctx.interval,
-      ts: r[0],
-      openInterest: (numOrUndefined(r[2]) ?? num(r[1], 'oi') * contractSize(ctx.instrument)) * m,
-      openInterestUsd: numOrUndefined(r[3]),
-    })),
-  );
+  return ascending(rows.map((r) => openInterestRecord(ctx, r[0], r[1], r[2], r[3])));
 }
 
 /**

@@ -2,6 +2,20 @@ import type { Interval } from '../core/intervals.js';
 import type { Candle, Exchange, Source } from '../core/types.js';
 import type { InstrumentInfo } from './symbols.js';
 
+/**
+ * One liquidation as a stream reports it, before `LiquidationBuckets` sums it into a period.
+ * Structurally the live layer's `LiquidationEvent`.
+ */
+export interface LiquidationFill {
+  /** Canonical symbol. */
+  readonly symbol: string;
+  readonly ts: number;
+  /** `'long'`: a long position was liquidated (a forced sell); `'short'`: a forced buy. */
+  readonly side: 'long' | 'short';
+  /** Notional in USD(T). */
+  readonly usd: number;
+}
+
 /** Sorts by `ts` ascending (for venues that list newest first) and keeps the first record of each `ts`. */
 export function ascending<T extends { ts: number }>(records: T[]): T[] {
   records.sort((a, b) => a.ts - b.ts);

@@ -1,17 +1,20 @@
 /** The venue protocols against REAL recorded frames (copied from the shared reference payloads). */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { binanceProtocol, binanceWsCandle, binanceWsLiquidation } from '../../src/clients/binance/ws.js';
+import { binanceProtocol } from '../../src/clients/binance/ws.js';
 import * as binanceRaw from '../../src/clients/binance/ws-schemas.js';
-import { bybitProtocol, bybitWsCandle, bybitWsLiquidation } from '../../src/clients/bybit/ws.js';
+import { bybitProtocol } from '../../src/clients/bybit/ws.js';
 import * as bybitRaw from '../../src/clients/bybit/ws-schemas.js';
-import { okxProtocol, okxTopic, okxWsCandle } from '../../src/clients/okx/ws.js';
+import { okxProtocol, okxTopic } from '../../src/clients/okx/ws.js';
 import { backoffDelay } from '../../src/clients/ws/backoff.js';
 import { TypedEmitter } from '../../src/clients/ws/emitter.js';
 import { BoundedQueue } from '../../src/clients/ws/queue.js';
 import { shardTopics } from '../../src/clients/ws/stream.js';
 import type { WsFrame } from '../../src/clients/ws/types.js';
 import { batchByLength } from '../../src/clients/ws/venue.js';
+import { binanceWsCandle, binanceWsLiquidation } from '../../src/normalize/binance.js';
+import { bybitWsCandle, bybitWsLiquidation } from '../../src/normalize/bybit.js';
+import { okxWsCandle } from '../../src/normalize/okx.js';
 import { instrument } from './helpers.js';
 
 const fixture = (name: string): string =>
@@ -53,7 +56,7 @@ describe('binance frames', () => {
     const payload = (frame as unknown as { records: Record<string, unknown>[] }).records[0]!;
     const event = binanceRaw.klineEvent.parse(payload);
     expect(event.k.x).toBe(true);
-    expect(binanceWsCandle(event.k, btc, '1m')).toEqual({
+    expect(binanceWsCandle(event.k, { instrument: btc, interval: '1m' })).toEqual({
       source: 'binance',
       exchange: 'binance',
       symbol: 'BTC',
@@ -116,7 +119,9 @@ describe('bybit frames', () => {
     const k = JSON.parse(fixture('bybit-ws-kline')) as { data: unknown[] };
     const row = bybitRaw.klineRow.parse(k.data[0]);
     expect(row.confirm).toBe(false);
-    expect(bybitWsCandle(row, instrument('bybit', 'BTCUSDT', 'BTC'), '1m')).toMatchObject({
+    expect(
+      bybitWsCandle(row, { instrument: instrument('bybit', 'BTCUSDT', 'BTC'), interval: '1m' }),
+    ).toMatchObject({
       ts: 1719667560000,
       close: 61029.9,
       volume: 10.798,
@@ -166,7 +171,9 @@ describe('okx frames', () => {
         records: [string, string, string, string, string, string, string, string, string][];
       }
     ).records[0]!;
-    expect(okxWsCandle(row, instrument('okx', 'BTC-USDT', 'BTC'), '1d')).toMatchObject({
+    expect(
+      okxWsCandle(row, { instrument: instrument('okx', 'BTC-USDT', 'BTC'), interval: '1d' }),
+    ).toMatchObject({
       ts: 1597026383085,
       open: 8533.02,
       close: 8548.26,

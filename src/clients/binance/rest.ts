@@ -37,6 +37,7 @@ import {
   decodeBinanceKlines,
   snapFundingTime,
 } from '../../normalize/binance.js';
+import { normaliseAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import {
   intervalOf,
@@ -263,12 +264,12 @@ export class BinanceClient extends LiveVenueClient {
         schema: raw.fundingRates,
         signal: s,
       });
-      return binanceFunding(
-        data.filter((r) => {
-          const ts = snapFundingTime(r.fundingTime);
-          return ts >= range.from && ts < to && r.fundingTime >= w.start && r.fundingTime < w.end;
-        }),
-        { instrument },
+      const rows = data.filter((r) => {
+        const ts = snapFundingTime(r.fundingTime);
+        return ts >= range.from && ts < to && r.fundingTime >= w.start && r.fundingTime < w.end;
+      });
+      return normaliseAt({ venue: 'binance', endpoint: '/fapi/v1/fundingRate' }, data, () =>
+        binanceFunding(rows, { instrument }),
       );
     };
     yield* orderedPages(timeWindows(range.from - half, to - half, limit * 60 * MINUTE), fetchWindow, {
@@ -292,7 +293,11 @@ export class BinanceClient extends LiveVenueClient {
       schema: raw.premiumIndex,
       signal,
     });
-    yield [binancePredictedFunding(data, { instrument })];
+    yield [
+      normaliseAt({ venue: 'binance', endpoint: '/fapi/v1/premiumIndex' }, data, () =>
+        binancePredictedFunding(data, { instrument }),
+      ),
+    ];
   }
 
   /** Shared pagination of the `/futures/data/*` statistics (30 days, periods 5m–1d, 500 rows a page). */
@@ -339,7 +344,10 @@ export class BinanceClient extends LiveVenueClient {
         schema,
         signal: s,
       });
-      return normalize(data, instrument).filter((r) => r.ts >= w.start && r.ts < w.end);
+      const records = normaliseAt({ venue: 'binance', endpoint: path }, data, () =>
+        normalize(data, instrument),
+      );
+      return records.filter((r) => r.ts >= w.start && r.ts < w.end);
     };
     yield* orderedPages(timeWindows(from, to, limit * step), fetchWindow, {
       concurrency: this.pagesInFlight,

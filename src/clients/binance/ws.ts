@@ -3,12 +3,12 @@
  * 1,024 streams and 10 incoming messages per second per connection, server ping frames (answered by
  * undici), a forced cut at 24 h (we reconnect at 23 h), closed candles flagged `k.x`.
  */
-import { UnsupportedError, ValidationError } from '../../core/errors.js';
+import { UnsupportedError } from '../../core/errors.js';
 import { type Interval, intervalMs } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
-import { num, numOrUndefined } from '../../normalize/numbers.js';
+import { binanceWsCandle, binanceWsFunding, binanceWsLiquidation } from '../../normalize/binance.js';
+import { frameJson, normaliseAt, type PayloadSite, payloadError, validateAt } from '../../normalize/guard.js';
 import type { InstrumentInfo, SymbolRegistry } from '../../normalize/symbols.js';
-import type { Schema } from '../transport/index.js';
 import { loadRegistry, type RegistrySource } from '../ws/plan.js';
 import {
   CandleSequencer,
@@ -28,7 +28,7 @@ import type {
   WsFrame,
   WsProtocol,
 } from '../ws/types.js';
-import { openStream, parseFrame, symbolPlan } from '../ws/venue.js';
+import { openStream, symbolPlan } from '../ws/venue.js';
 import * as raw from './ws-schemas.js';
 
 /** Production stream host. */
@@ -51,8 +51,30 @@ const OPEN_KLINE = /^\{"(?:stream|e)":"[^"]*(?:kline|@kline_[^"]*)".*"x":\s*fals
 
 type Decoder<T> = (payload: Record<string, unknown>) => WsFrame<T>;
 
-function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
-  return parseFrame('binance', schema, payload, endpoint);
+/** The socket path every market stream shares; errors name it as their endpoint. */
+const SOCKET_PATH = '/market/ws';
+const SOCKET: PayloadSite = { venue: 'binance', endpoint: SOCKET_PATH };
+const KLINE: PayloadSite = { ...SOCKET, channel: 'kline' };
+const MARK_PRICE: PayloadSite = { ...SOCKET, channel: 'markPrice' };
+const FORCE_ORDER: PayloadSite = { ...SOCKET, channel: 'forceOrder' };
+
+/** One frame's text to frames; anything unexpected throws (`decode` makes it a `ValidationError`). */
+function decodeText<T>(text: string, decodeEvent: Decoder<T>): readonly WsFrame<T>[] {
+  const msg = frameJson(SOCKET, text);
+  if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) throw new TypeError('not an object');
+  const obj = msg as Record<string, unknown>;
+  if ('id' in obj && ('result' in obj || 'error' in obj)) {
+    const answer = validateAt(SOCKET, raw.controlAnswer, obj);
+    const id = answer.id === null ? undefined : String(answer.id);
+    if (answer.error) return [{ type: 'refused', id, message: answer.error.msg, code: answer.error.code }];
+    return [{ type: 'ack', id }];
+  }
+  // Combined-stream frames wrap the event as { stream, data }.
+  const payload =
+    'stream' in obj && typeof obj.data === 'object' && obj.data !== null
+      ? (obj.data as Record<string, unknown>)
+      : obj;
+  return [decodeEvent(payload)];
 }
 
 /** The Binance protocol for one connection; `decode` turns one event payload into records. */
@@ -81,28 +103,11 @@ export function binanceProtocol<T>(wsUrl: string, decodeEvent: Decoder<T>): WsPr
     decode(text) {
       // Fast path: open-candle updates (4 a second per symbol) only prove the socket is alive.
       if (OPEN_KLINE.test(text)) return OTHER;
-      const msg = JSON.parse(text) as unknown;
-      if (typeof msg !== 'object' || msg === null || Array.isArray(msg)) {
-        throw new ValidationError(
-          { venue: 'binance', endpoint: 'ws' },
-          [{ path: [], message: 'not an object' }],
-          text,
-        );
+      try {
+        return decodeText(text, decodeEvent);
+      } catch (cause) {
+        throw payloadError(SOCKET, cause, text);
       }
-      const obj = msg as Record<string, unknown>;
-      if ('id' in obj && ('result' in obj || 'error' in obj)) {
-        const answer = parse(raw.controlAnswer, obj, 'ws control');
-        const id = answer.id === null ? undefined : String(answer.id);
-        if (answer.error)
-          return [{ type: 'refused', id, message: answer.error.msg, code: answer.error.code }];
-        return [{ type: 'ack', id }];
-      }
-      // Combined-stream frames wrap the event as { stream, data }.
-      const payload =
-        'stream' in obj && typeof obj.data === 'object' && obj.data !== null
-          ? (obj.data as Record<string, unknown>)
-          : obj;
-      return [decodeEvent(payload)];
     },
   };
 }
@@ -110,43 +115,6 @@ export function binanceProtocol<T>(wsUrl: string, decodeEvent: Decoder<T>): WsPr
 /** `btcusdt@kline_1m` */
 export function binanceKlineTopic(instrument: string, interval: Interval): string {
   return `${instrument.toLowerCase()}@kline_${interval}`;
-}
-
-/** A closed kline event to a canonical candle (prices per base unit, volumes in base units). */
-export function binanceWsCandle(
-  k: (typeof raw.klineEvent)['_output']['k'],
-  instrument: InstrumentInfo,
-  interval: Interval,
-): Candle {
-  const m = instrument.multiplier;
-  return {
-    source: 'binance',
-    exchange: 'binance',
-    symbol: instrument.symbol,
-    interval,
-    ts: k.t,
-    open: num(k.o, 'open') / m,
-    high: num(k.h, 'high') / m,
-    low: num(k.l, 'low') / m,
-    close: num(k.c, 'close') / m,
-    volume: num(k.v, 'volume') * m,
-    quoteVolume: numOrUndefined(k.q),
-    trades: k.n,
-    takerBuyVolume: num(k.V, 'takerBuyVolume') * m,
-  };
-}
-
-/**
- * A forceOrder event to a liquidation. Binance gives the liquidation **order**'s side: `SELL` closes a
- * long (a long was liquidated), `BUY` closes a short. Notional = filled quantity × average price.
- */
-export function binanceWsLiquidation(
-  o: (typeof raw.forceOrderEvent)['_output']['o'],
-  instrument: InstrumentInfo,
-): LiquidationEvent {
-  const qty = numOrUndefined(o.z) ?? num(o.q, 'q');
-  const price = numOrUndefined(o.ap) || num(o.p, 'p');
-  return { symbol: instrument.symbol, ts: o.T, side: o.S === 'SELL' ? 'long' : 'short', usd: qty * price };
 }
 
 /** What `BinanceStreams` needs: where to connect, how to map symbols, and REST for gap fill. */
@@ -212,15 +180,13 @@ export class BinanceStreams {
           const k = payload.k as { x?: unknown; i?: unknown } | undefined;
           // Open-candle updates (every 250 ms) only prove the socket is alive: skip validating them.
           if (k?.x !== true || k.i !== interval) return { type: 'other' };
-          const event = parse(raw.klineEvent, payload, 'kline');
+          const event = validateAt(KLINE, raw.klineEvent, payload);
           const instrument = byInstrument.get(event.s);
           if (!instrument) return { type: 'other' };
-          return {
-            type: 'data',
-            topic: binanceKlineTopic(event.s, interval),
-            records: [binanceWsCandle(event.k, instrument, interval)],
-            beat: true,
-          };
+          const candle = normaliseAt(KLINE, payload, () =>
+            binanceWsCandle(event.k, { instrument, interval }),
+          );
+          return { type: 'data', topic: binanceKlineTopic(event.s, interval), records: [candle], beat: true };
         },
         params.maxTopicsPerConnection,
       ),
@@ -243,23 +209,14 @@ export class BinanceStreams {
         (i) => ({ id: `${i.instrument.toLowerCase()}@markPrice@1s`, symbol: i.symbol, cadenceMs: 10_000 }),
         (byInstrument) => (payload) => {
           if (payload.e !== 'markPriceUpdate') return { type: 'other' };
-          const event = parse(raw.markPriceEvent, payload, 'markPrice');
+          const event = validateAt(MARK_PRICE, raw.markPriceEvent, payload);
           const instrument = byInstrument.get(event.s);
           if (!instrument) return { type: 'other' };
           return {
             type: 'data',
             topic: `${event.s.toLowerCase()}@markPrice@1s`,
             beat: true,
-            records: [
-              {
-                source: 'binance',
-                exchange: 'binance',
-                symbol: instrument.symbol,
-                ts: event.E,
-                rate: num(event.r, 'r'),
-                nextFundingTime: event.T,
-              },
-            ],
+            records: [normaliseAt(MARK_PRICE, payload, () => binanceWsFunding(event, { instrument }))],
           };
         },
         params.maxTopicsPerConnection,
@@ -285,7 +242,7 @@ export class BinanceStreams {
       (byInstrument: Map<string, InstrumentInfo>, registry?: SymbolRegistry): Decoder<LiquidationEvent> =>
       (payload) => {
         if (payload.e !== 'forceOrder') return { type: 'other' };
-        const event = parse(raw.forceOrderEvent, payload, 'forceOrder');
+        const event = validateAt(FORCE_ORDER, raw.forceOrderEvent, payload);
         const instrument = registry
           ? registry.findInstrument('binance', event.o.s)
           : byInstrument.get(event.o.s);
@@ -293,7 +250,7 @@ export class BinanceStreams {
         return {
           type: 'data',
           topic: all ? '!forceOrder@arr' : `${event.o.s.toLowerCase()}@forceOrder`,
-          records: [binanceWsLiquidation(event.o, instrument)],
+          records: [normaliseAt(FORCE_ORDER, payload, () => binanceWsLiquidation(event.o, instrument))],
         };
       };
     const plan: () => Promise<StreamPlan<LiquidationEvent>> = all

@@ -29,6 +29,7 @@ import {
   bybitServerTime,
   decodeBybitKlines,
 } from '../../normalize/bybit.js';
+import { normaliseAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import {
   intervalOf,
@@ -243,7 +244,9 @@ export class BybitClient extends LiveVenueClient {
       schema: raw.serverTime,
       signal: options.signal,
     });
-    return bybitServerTime(data.result);
+    return normaliseAt({ venue: 'bybit', endpoint: '/v5/market/time' }, data, () =>
+      bybitServerTime(data.result),
+    );
   }
 
   /**
@@ -331,7 +334,11 @@ export class BybitClient extends LiveVenueClient {
         const rows = data.result.list.filter(
           (r) => r.fundingRateTimestamp >= w.start && r.fundingRateTimestamp <= end,
         );
-        out.push(...bybitFunding(rows, { instrument }));
+        out.push(
+          ...normaliseAt({ venue: 'bybit', endpoint: '/v5/market/funding/history' }, data, () =>
+            bybitFunding(rows, { instrument }),
+          ),
+        );
         if (data.result.list.length < BYBIT_FUNDING_PAGE || rows.length === 0) break;
         end = Math.min(...rows.map((r) => r.fundingRateTimestamp)) - 1;
       }
@@ -356,7 +363,9 @@ export class BybitClient extends LiveVenueClient {
       raw.tickers,
       signal,
     );
-    const records = bybitPredictedFunding(data.result.list, { instrument, time: data.time });
+    const records = normaliseAt({ venue: 'bybit', endpoint: '/v5/market/tickers' }, data, () =>
+      bybitPredictedFunding(data.result.list, { instrument, time: data.time }),
+    );
     if (records.length > 0) yield records;
   }
 
@@ -400,7 +409,7 @@ export class BybitClient extends LiveVenueClient {
         cursor = data.result.nextPageCursor;
         if (!cursor || data.result.list.length === 0) break;
       }
-      return normalize(rows, instrument);
+      return normaliseAt({ venue: 'bybit', endpoint: path }, rows, () => normalize(rows, instrument));
     };
     yield* orderedPages(timeWindows(from, to, limit * step), fetchWindow, {
       concurrency: this.pagesInFlight,

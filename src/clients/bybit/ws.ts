@@ -3,12 +3,18 @@
  * `args` stay under 21,000 characters, `{"op":"ping"}` every 20 s, closed candles flagged `confirm`,
  * tickers as a snapshot followed by deltas to merge, all liquidations in `allLiquidation.{symbol}`.
  */
-import { UnsupportedError, ValidationError } from '../../core/errors.js';
+import { UnsupportedError } from '../../core/errors.js';
 import { type Interval, intervalMs } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
-import { num, numOrUndefined } from '../../normalize/numbers.js';
+import {
+  type BybitTicker,
+  bybitTickerFunding,
+  bybitTickerOpenInterest,
+  bybitWsCandle,
+  bybitWsLiquidation,
+} from '../../normalize/bybit.js';
+import { frameJson, normaliseAt, type PayloadSite, payloadError, validateAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import type { Schema } from '../transport/index.js';
 import type { RegistrySource } from '../ws/plan.js';
 import {
   CandleSequencer,
@@ -28,7 +34,7 @@ import type {
   WsFrame,
   WsProtocol,
 } from '../ws/types.js';
-import { batchByLength, openStream, parseFrame, symbolPlan } from '../ws/venue.js';
+import { batchByLength, openStream, symbolPlan } from '../ws/venue.js';
 import { bybitKlineInterval } from './intervals.js';
 import * as raw from './ws-schemas.js';
 
@@ -49,8 +55,19 @@ export function bybitWsInterval(interval: Interval): string {
   return bybitKlineInterval(interval);
 }
 
-function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
-  return parseFrame('bybit', schema, payload, endpoint);
+/** The socket path of every public linear stream; errors name it as their endpoint. */
+const SOCKET: PayloadSite = { venue: 'bybit', endpoint: '/v5/public/linear' };
+const KLINE: PayloadSite = { ...SOCKET, channel: 'kline' };
+const TICKERS: PayloadSite = { ...SOCKET, channel: 'tickers' };
+const LIQUIDATION: PayloadSite = { ...SOCKET, channel: 'allLiquidation' };
+
+/** A topic push as the protocol hands it to a stream's decoder. */
+export interface BybitPush {
+  readonly topic: string;
+  readonly type?: string | undefined;
+  /** When the venue sent it, epoch ms. */
+  readonly ts: number;
+  readonly data: unknown;
 }
 
 /** Topics a refusal names: `error:handler not found,topic:kline.1.X` or `Invalid symbol :[kline.1.X, …]`. */
@@ -66,10 +83,7 @@ function refusedTopics(message: string): string[] | undefined {
 }
 
 /** The Bybit protocol for one connection; `decodePush` turns one topic push into records. */
-export function bybitProtocol<T>(
-  wsUrl: string,
-  decodePush: (push: (typeof raw.push)['_output']) => WsFrame<T>,
-): WsProtocol<T> {
+export function bybitProtocol<T>(wsUrl: string, decodePush: (push: BybitPush) => WsFrame<T>): WsProtocol<T> {
   return {
     venue: 'bybit',
     url: `${wsUrl.replace(/\/$/, '')}/v5/public/linear`,
@@ -89,78 +103,43 @@ export function bybitProtocol<T>(
     // 500 new connections per 5 minutes per domain.
     connectSpacingMs: 600,
     decode(text) {
-      const msg = JSON.parse(text) as unknown;
-      if (typeof msg !== 'object' || msg === null) {
-        throw new ValidationError(
-          { venue: 'bybit', endpoint: 'ws' },
-          [{ path: [], message: 'not an object' }],
-          text,
-        );
+      try {
+        return decodeText(text, decodePush);
+      } catch (cause) {
+        throw payloadError(SOCKET, cause, text);
       }
-      const obj = msg as Record<string, unknown>;
-      if (typeof obj.op === 'string') {
-        const a = parse(raw.opAnswer, obj, 'ws op');
-        if (a.op === 'ping' || a.op === 'pong') return [{ type: 'pong' }];
-        const id = a.req_id === '' ? undefined : a.req_id;
-        if (a.success === false) {
-          const message = a.ret_msg ?? 'refused';
-          return [
-            {
-              type: 'refused',
-              id,
-              topics: refusedTopics(message),
-              message,
-              unknownSymbol: /invalid symbol|not found|not supported/i.test(message),
-            },
-          ];
-        }
-        return [{ type: 'ack', id }];
-      }
-      if (typeof obj.topic === 'string') return [decodePush(parse(raw.push, obj, 'ws push'))];
-      return [{ type: 'other' }];
     },
   };
 }
 
-/** A Bybit kline row to a canonical candle (prices per base unit, volumes in base units). */
-export function bybitWsCandle(
-  row: (typeof raw.klineRow)['_output'],
-  instrument: InstrumentInfo,
-  interval: Interval,
-): Candle {
-  const m = instrument.multiplier;
-  return {
-    source: 'bybit',
-    exchange: 'bybit',
-    symbol: instrument.symbol,
-    interval,
-    ts: row.start,
-    open: num(row.open, 'open') / m,
-    high: num(row.high, 'high') / m,
-    low: num(row.low, 'low') / m,
-    close: num(row.close, 'close') / m,
-    volume: num(row.volume, 'volume') * m,
-    quoteVolume: numOrUndefined(row.turnover),
-  };
+/** One frame's text to frames; anything unexpected throws (`decode` makes it a `ValidationError`). */
+function decodeText<T>(text: string, decodePush: (push: BybitPush) => WsFrame<T>): readonly WsFrame<T>[] {
+  const msg = frameJson(SOCKET, text);
+  if (typeof msg !== 'object' || msg === null) throw new TypeError('not an object');
+  const obj = msg as Record<string, unknown>;
+  if (typeof obj.op === 'string') {
+    const a = validateAt(SOCKET, raw.opAnswer, obj);
+    if (a.op === 'ping' || a.op === 'pong') return [{ type: 'pong' }];
+    const id = a.req_id === '' ? undefined : a.req_id;
+    if (a.success === false) {
+      const message = a.ret_msg ?? 'refused';
+      return [
+        {
+          type: 'refused',
+          id,
+          topics: refusedTopics(message),
+          message,
+          unknownSymbol: /invalid symbol|not found|not supported/i.test(message),
+        },
+      ];
+    }
+    return [{ type: 'ack', id }];
+  }
+  if (typeof obj.topic === 'string') return [decodePush(validateAt(SOCKET, raw.push, obj))];
+  return [{ type: 'other' }];
 }
 
-/**
- * An `allLiquidation` row to a liquidation event. Bybit's `S` is the side of the **position**:
- * `Buy` = a long was liquidated (the opposite of Binance's order side). Notional = `v` × `p`.
- */
-export function bybitWsLiquidation(
-  row: (typeof raw.liquidationRow)['_output'],
-  instrument: InstrumentInfo,
-): LiquidationEvent {
-  return {
-    symbol: instrument.symbol,
-    ts: row.T,
-    side: row.S === 'Buy' ? 'long' : 'short',
-    usd: num(row.v, 'v') * num(row.p, 'p'),
-  };
-}
-
-type Ticker = (typeof raw.tickerData)['_output'];
+type Ticker = BybitTicker & { readonly symbol: string };
 
 /** Merges tickers snapshots and deltas per symbol (a delta carries only the fields that changed). */
 class TickerBook {
@@ -221,10 +200,11 @@ export class BybitStreams {
             const instrument = byInstrument.get(p.topic.slice(p.topic.lastIndexOf('.') + 1));
             if (!p.topic.startsWith('kline.') || !instrument || !Array.isArray(p.data))
               return { type: 'other' };
+            const ctx = { instrument, interval };
             const records: Candle[] = [];
             for (const item of p.data) {
-              const row = parse(raw.klineRow, item, 'kline');
-              if (row.confirm) records.push(bybitWsCandle(row, instrument, interval));
+              const row = validateAt(KLINE, raw.klineRow, item);
+              if (row.confirm) records.push(normaliseAt(KLINE, item, () => bybitWsCandle(row, ctx)));
             }
             return { type: 'data', topic: p.topic, records, beat: records.length > 0 };
           }),
@@ -237,7 +217,7 @@ export class BybitStreams {
 
   #tickers<R>(
     params: WatchSymbolsParams,
-    toRecords: (ticker: Ticker, instrument: InstrumentInfo, ts: number) => R[],
+    toRecord: (ticker: Ticker, instrument: InstrumentInfo, time: number) => R | undefined,
     processor: Parameters<typeof openStream<R>>[4],
   ): LiveStream<R> {
     const book = new TickerBook();
@@ -253,11 +233,12 @@ export class BybitStreams {
         (byInstrument) =>
           bybitProtocol<R>(this.#url(), (p) => {
             if (!p.topic.startsWith('tickers.')) return { type: 'other' };
-            const data = parse(raw.tickerData, p.data, 'tickers');
+            const data = validateAt(TICKERS, raw.tickerData, p.data);
             const instrument = byInstrument.get(data.symbol);
             if (!instrument) return { type: 'other' };
             const merged = book.apply(p.type, data);
-            return { type: 'data', topic: p.topic, records: toRecords(merged, instrument, p.ts) };
+            const record = normaliseAt(TICKERS, p.data, () => toRecord(merged, instrument, p.ts));
+            return { type: 'data', topic: p.topic, records: record === undefined ? [] : [record] };
           }),
         this.#perConnection(params.maxTopicsPerConnection),
       ),
@@ -269,20 +250,7 @@ export class BybitStreams {
   funding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
     return this.#tickers<PredictedFunding>(
       params,
-      (t, instrument, ts) => {
-        const rate = numOrUndefined(t.fundingRate);
-        if (rate === undefined) return [];
-        return [
-          {
-            source: 'bybit',
-            exchange: 'bybit',
-            symbol: instrument.symbol,
-            ts,
-            rate,
-            nextFundingTime: numOrUndefined(t.nextFundingTime),
-          },
-        ];
-      },
+      (t, instrument, time) => bybitTickerFunding(t, { instrument, time }),
       (ctx) => new FundingChanges(ctx),
     );
   }
@@ -295,25 +263,7 @@ export class BybitStreams {
     const interval = params.interval ?? '1m';
     return this.#tickers<OpenInterest>(
       params,
-      (t, instrument, ts) => {
-        const single = numOrUndefined(t.singleOpenInterest);
-        const both = numOrUndefined(t.openInterest);
-        const oi = single ?? (both === undefined ? undefined : both / 2);
-        if (oi === undefined) return [];
-        const singleUsd = numOrUndefined(t.singleOpenInterestValue);
-        const bothUsd = numOrUndefined(t.openInterestValue);
-        return [
-          {
-            source: 'bybit',
-            exchange: 'bybit',
-            symbol: instrument.symbol,
-            interval,
-            ts,
-            openInterest: oi * instrument.multiplier,
-            openInterestUsd: singleUsd ?? (bothUsd === undefined ? undefined : bothUsd / 2),
-          },
-        ];
-      },
+      (t, instrument, time) => bybitTickerOpenInterest(t, { instrument, interval, time }),
       (ctx) => new OpenInterestSampler(interval, ctx),
     );
   }
@@ -336,9 +286,10 @@ export class BybitStreams {
             if (!p.topic.startsWith('allLiquidation.') || !Array.isArray(p.data)) return { type: 'other' };
             const records: LiquidationEvent[] = [];
             for (const item of p.data) {
-              const row = parse(raw.liquidationRow, item, 'allLiquidation');
+              const row = validateAt(LIQUIDATION, raw.liquidationRow, item);
               const instrument = byInstrument.get(row.s);
-              if (instrument) records.push(bybitWsLiquidation(row, instrument));
+              if (instrument)
+                records.push(normaliseAt(LIQUIDATION, item, () => bybitWsLiquidation(row, instrument)));
             }
             return { type: 'data', topic: p.topic, records };
           }),

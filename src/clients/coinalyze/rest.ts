@@ -29,6 +29,7 @@ import type {
 } from '../../core/types.js';
 import {
   coinalyzeCandles,
+  coinalyzeCurrentOpenInterest,
   coinalyzeFunding,
   coinalyzeHistoryOf,
   coinalyzeInstruments,
@@ -37,6 +38,7 @@ import {
   coinalyzeOpenInterest,
   coinalyzePredictedFunding,
 } from '../../normalize/coinalyze.js';
+import { normaliseAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import {
   intervalOf,
@@ -333,9 +335,12 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
       return job.batch.map((instrument) => {
         const items = coinalyzeHistoryOf(data, instrument.instrument);
         const extra = second ? coinalyzeHistoryOf(second.data, instrument.instrument) : undefined;
-        return kind
-          .normalize(items, instrument, interval, now, extra)
-          .filter((r) => (r as { ts: number }).ts >= job.start && (r as { ts: number }).ts < job.end);
+        const records = normaliseAt({ venue: 'coinalyze', endpoint: kind.path }, items, () =>
+          kind.normalize(items, instrument, interval, now, extra),
+        );
+        return records.filter(
+          (r) => (r as { ts: number }).ts >= job.start && (r as { ts: number }).ts < job.end,
+        );
       });
     };
     const pages = orderedPages(jobs(), fetchJob, {
@@ -535,16 +540,7 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
     const row = base.data.find((r) => r.symbol === instrument.instrument);
     if (!row) return [];
     const inUsd = usd.data.find((r) => r.symbol === instrument.instrument);
-    const record: OpenInterest = {
-      source: 'coinalyze',
-      exchange: instrument.exchange,
-      symbol: instrument.symbol,
-      interval: '1m',
-      ts: floorToInterval(row.update, '1m'),
-      openInterest: row.value * instrument.multiplier,
-      openInterestUsd: inUsd?.value,
-    };
-    return [record];
+    return [coinalyzeCurrentOpenInterest(row, inUsd, { instrument })];
   }
 
   /** The funding period `funding()` assumes (`fundingIntervalMs`, default 8 h): Coinalyze does not publish one per instrument. */

@@ -25,6 +25,7 @@ import type {
   PredictedFunding,
   TakerVolume,
 } from '../../core/types.js';
+import { normaliseAt } from '../../normalize/guard.js';
 import {
   decodeOkxCandles,
   okxCandles,
@@ -265,7 +266,9 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
   /** The venue's clock, epoch ms. */
   override async serverTime(options: { signal?: AbortSignal } = {}): Promise<number> {
     const { data } = await this.#get('/api/v5/public/time', {}, raw.serverTime, options.signal);
-    return okxServerTime(data.data);
+    return normaliseAt({ venue: 'okx', endpoint: '/api/v5/public/time' }, data, () =>
+      okxServerTime(data.data),
+    );
   }
 
   #clamp(from: number, earliest: number, endpoint: string, to: number, what: string): number {
@@ -373,7 +376,7 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
         (r) => r.fundingTime,
         s,
       );
-      return okxFunding(rows, { instrument });
+      return normaliseAt({ venue: 'okx', endpoint: path }, rows, () => okxFunding(rows, { instrument }));
     };
     // Funding is at most hourly, so a window of 400 hours fits one page.
     yield* orderedPages(timeWindows(from, to, OKX_FUNDING_PAGE * HOUR), fetchWindow, {
@@ -395,7 +398,9 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
       raw.fundingRate,
       signal,
     );
-    const records = okxPredictedFunding(data.data, { instrument });
+    const records = normaliseAt({ venue: 'okx', endpoint: '/api/v5/public/funding-rate' }, data, () =>
+      okxPredictedFunding(data.data, { instrument }),
+    );
     if (records.length > 0) yield records;
   }
 
@@ -433,7 +438,7 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
         (r) => r[0],
         s,
       );
-      return normalize(rows, instrument, now);
+      return normaliseAt({ venue: 'okx', endpoint: path }, rows, () => normalize(rows, instrument, now));
     };
     yield* orderedPages(periodWindows(from, to, interval, OKX_RUBIK_PAGE), fetchWindow, {
       concurrency: this.pagesInFlight,

@@ -4,12 +4,11 @@
  * per connection per hour; text `ping` after 25 s of silence, answered by a plain-text `pong`; a
  * `notice` event before a service upgrade (we reconnect at once); closed candles flagged `confirm: "1"`.
  */
-import { ValidationError } from '../../core/errors.js';
 import { type Interval, intervalMs } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
-import { num, numOrUndefined } from '../../normalize/numbers.js';
+import { frameJson, normaliseAt, type PayloadSite, payloadError, validateAt } from '../../normalize/guard.js';
+import { okxCurrentFunding, okxWsCandle, okxWsLiquidations, okxWsOpenInterest } from '../../normalize/okx.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import type { Schema } from '../transport/index.js';
 import { loadRegistry, type RegistrySource } from '../ws/plan.js';
 import {
   CandleSequencer,
@@ -30,7 +29,7 @@ import type {
   WsFrame,
   WsProtocol,
 } from '../ws/types.js';
-import { batchByLength, openStream, parseFrame, symbolPlan } from '../ws/venue.js';
+import { batchByLength, openStream, symbolPlan } from '../ws/venue.js';
 import { okxBar } from './intervals.js';
 import * as raw from './ws-schemas.js';
 
@@ -53,8 +52,22 @@ export function okxWsBar(interval: Interval): string {
   return okxBar(interval);
 }
 
-function parse<T>(schema: Schema<T>, payload: unknown, endpoint: string): T {
-  return parseFrame('okx', schema, payload, endpoint);
+/** The two socket paths: candles on `business`, everything else on `public`. */
+type OkxSocketPath = '/ws/v5/business' | '/ws/v5/public';
+
+/** Where a frame came from, for the error that names it. */
+function siteOf(endpoint: OkxSocketPath, channel?: string): PayloadSite {
+  return { venue: 'okx', endpoint, channel };
+}
+
+/** A channel push as the protocol hands it to a stream's decoder. */
+export interface OkxPush {
+  readonly arg: {
+    readonly channel: string;
+    readonly instId?: string | undefined;
+    readonly instType?: string | undefined;
+  };
+  readonly data: readonly unknown[];
 }
 
 /** Topic id of a subscription argument: `candle1m:BTC-USDT-SWAP`, `liquidation-orders:SWAP`. */
@@ -76,9 +89,10 @@ function argOf(topic: string): { channel: string; instId?: string; instType?: st
 /** The OKX protocol for one connection on `path` (`/ws/v5/business` or `/ws/v5/public`). */
 export function okxProtocol<T>(
   wsUrl: string,
-  path: '/ws/v5/business' | '/ws/v5/public',
-  decodePush: (push: (typeof raw.push)['_output']) => WsFrame<T>,
+  path: OkxSocketPath,
+  decodePush: (push: OkxPush) => WsFrame<T>,
 ): WsProtocol<T> {
+  const site = siteOf(path);
   return {
     venue: 'okx',
     url: `${wsUrl.replace(/\/$/, '')}${path}`,
@@ -96,64 +110,50 @@ export function okxProtocol<T>(
     decode(text) {
       // The heartbeat answer is plain text, not JSON.
       if (text === 'pong') return [{ type: 'pong' }];
-      const obj = JSON.parse(text) as Record<string, unknown>;
-      if (typeof obj !== 'object' || obj === null) {
-        throw new ValidationError(
-          { venue: 'okx', endpoint: 'ws' },
-          [{ path: [], message: 'not an object' }],
-          text,
-        );
+      try {
+        return decodeText(site, text, decodePush);
+      } catch (cause) {
+        throw payloadError(site, cause, text);
       }
-      if (typeof obj.event === 'string') {
-        const e = parse(raw.event, obj, 'ws event');
-        if (e.event === 'subscribe')
-          return [{ type: 'ack', id: e.id, topics: e.arg ? [okxTopic(e.arg)] : undefined }];
-        if (e.event === 'notice') return [{ type: 'notice', message: e.msg ?? '' }];
-        if (e.event === 'error') {
-          const message = e.msg ?? 'error';
-          // "…channel:candle1m,instId:BTC-USDT doesn't exist…" names the refused argument.
-          const channel = /channel:([\w-]+)/.exec(message)?.[1];
-          const instId = /instId:([\w-]+)/.exec(message)?.[1];
-          const topics = e.arg ? [okxTopic(e.arg)] : channel && instId ? [`${channel}:${instId}`] : undefined;
-          return [
-            {
-              type: 'refused',
-              id: e.id,
-              topics,
-              message,
-              code: e.code,
-              unknownSymbol: /doesn't exist|does not exist|51001|60018/.test(`${message} ${e.code ?? ''}`),
-            },
-          ];
-        }
-        return [{ type: 'other' }];
-      }
-      if (typeof obj.arg === 'object') return [decodePush(parse(raw.push, obj, 'ws push'))];
-      return [{ type: 'other' }];
     },
   };
 }
 
-/** An OKX candle row to a canonical candle; volume from `volCcy` (base coin), quote volume from `volCcyQuote`. */
-export function okxWsCandle(
-  row: readonly [string, string, string, string, string, string, string, string, string],
-  instrument: InstrumentInfo,
-  interval: Interval,
-): Candle {
-  const m = instrument.multiplier;
-  return {
-    source: 'okx',
-    exchange: 'okx',
-    symbol: instrument.symbol,
-    interval,
-    ts: num(row[0], 'ts'),
-    open: num(row[1], 'open') / m,
-    high: num(row[2], 'high') / m,
-    low: num(row[3], 'low') / m,
-    close: num(row[4], 'close') / m,
-    volume: num(row[6], 'volCcy') * m,
-    quoteVolume: numOrUndefined(row[7]),
-  };
+/** One frame's JSON text to frames; anything unexpected throws (`decode` makes it a `ValidationError`). */
+function decodeText<T>(
+  site: PayloadSite,
+  text: string,
+  decodePush: (push: OkxPush) => WsFrame<T>,
+): readonly WsFrame<T>[] {
+  const msg = frameJson(site, text);
+  if (typeof msg !== 'object' || msg === null) throw new TypeError('not an object');
+  const obj = msg as Record<string, unknown>;
+  if (typeof obj.event === 'string') {
+    const e = validateAt(site, raw.event, obj);
+    if (e.event === 'subscribe')
+      return [{ type: 'ack', id: e.id, topics: e.arg ? [okxTopic(e.arg)] : undefined }];
+    if (e.event === 'notice') return [{ type: 'notice', message: e.msg ?? '' }];
+    if (e.event === 'error') {
+      const message = e.msg ?? 'error';
+      // "…channel:candle1m,instId:BTC-USDT doesn't exist…" names the refused argument.
+      const channel = /channel:([\w-]+)/.exec(message)?.[1];
+      const instId = /instId:([\w-]+)/.exec(message)?.[1];
+      const topics = e.arg ? [okxTopic(e.arg)] : channel && instId ? [`${channel}:${instId}`] : undefined;
+      return [
+        {
+          type: 'refused',
+          id: e.id,
+          topics,
+          message,
+          code: e.code,
+          unknownSymbol: /doesn't exist|does not exist|51001|60018/.test(`${message} ${e.code ?? ''}`),
+        },
+      ];
+    }
+    return [{ type: 'other' }];
+  }
+  if (typeof obj.arg === 'object') return [decodePush(validateAt(site, raw.push, obj))];
+  return [{ type: 'other' }];
 }
 
 /** What `OkxStreams` needs: where to connect, how to map symbols, and REST for gap fill. */
@@ -187,6 +187,7 @@ export class OkxStreams {
     const channel = `candle${okxWsBar(interval)}`;
     const cadenceMs = interval === '1M' ? undefined : intervalMs(interval);
     const fetchClosed = this.#o.fetchClosed?.(interval);
+    const site = siteOf('/ws/v5/business', channel);
     return openStream<Candle>(
       'okx',
       this.#o,
@@ -200,10 +201,11 @@ export class OkxStreams {
           okxProtocol<Candle>(this.#url(), '/ws/v5/business', (p) => {
             const instrument = p.arg.instId === undefined ? undefined : byInstrument.get(p.arg.instId);
             if (p.arg.channel !== channel || !instrument) return { type: 'other' };
+            const ctx = { instrument, interval };
             const records: Candle[] = [];
             for (const item of p.data) {
-              const row = parse(raw.candleRow, item, channel);
-              if (row[8] === '1') records.push(okxWsCandle(row, instrument, interval));
+              const row = validateAt(site, raw.candleRow, item);
+              if (row[8] === '1') records.push(normaliseAt(site, item, () => okxWsCandle(row, ctx)));
             }
             return { type: 'data', topic: okxTopic(p.arg), records, beat: records.length > 0 };
           }),
@@ -218,9 +220,10 @@ export class OkxStreams {
     params: WatchSymbolsParams,
     channel: string,
     cadenceMs: number | undefined,
-    rows: (data: readonly unknown[], instrument: InstrumentInfo) => T[],
+    row: (item: unknown, instrument: InstrumentInfo, site: PayloadSite) => T,
     processor: Parameters<typeof openStream<R>>[4],
   ): LiveStream<R> {
+    const site = siteOf('/ws/v5/public', channel);
     return openStream<R>(
       'okx',
       this.#o,
@@ -234,7 +237,8 @@ export class OkxStreams {
           okxProtocol<T>(this.#url(), '/ws/v5/public', (p) => {
             const instrument = p.arg.instId === undefined ? undefined : byInstrument.get(p.arg.instId);
             if (p.arg.channel !== channel || !instrument) return { type: 'other' };
-            return { type: 'data', topic: okxTopic(p.arg), records: rows(p.data, instrument), beat: true };
+            const records = p.data.map((item) => row(item, instrument, site));
+            return { type: 'data', topic: okxTopic(p.arg), records, beat: true };
           }),
         params.maxTopicsPerConnection ?? OKX_WS_LIMITS.topicsPerConnection,
       ),
@@ -248,18 +252,10 @@ export class OkxStreams {
       params,
       'funding-rate',
       120_000,
-      (data, instrument) =>
-        data.map((item) => {
-          const r = parse(raw.fundingRow, item, 'funding-rate');
-          return {
-            source: 'okx',
-            exchange: 'okx',
-            symbol: instrument.symbol,
-            ts: num(r.ts, 'ts'),
-            rate: num(r.fundingRate, 'fundingRate'),
-            nextFundingTime: numOrUndefined(r.fundingTime),
-          };
-        }),
+      (item, instrument, site) => {
+        const r = validateAt(site, raw.fundingRow, item);
+        return normaliseAt(site, item, () => okxCurrentFunding(r, { instrument }));
+      },
       (ctx) => new FundingChanges(ctx),
     );
   }
@@ -271,19 +267,10 @@ export class OkxStreams {
       params,
       'open-interest',
       undefined,
-      (data, instrument) =>
-        data.map((item) => {
-          const r = parse(raw.openInterestRow, item, 'open-interest');
-          return {
-            source: 'okx',
-            exchange: 'okx',
-            symbol: instrument.symbol,
-            interval,
-            ts: num(r.ts, 'ts'),
-            openInterest: num(r.oiCcy, 'oiCcy') * instrument.multiplier,
-            openInterestUsd: numOrUndefined(r.oiUsd),
-          };
-        }),
+      (item, instrument, site) => {
+        const r = validateAt(site, raw.openInterestRow, item);
+        return normaliseAt(site, item, () => okxWsOpenInterest(r, { instrument, interval }));
+      },
       (ctx) => new OpenInterestSampler(interval, ctx),
     );
   }
@@ -299,23 +286,15 @@ export class OkxStreams {
     const wanted = params.symbols ? new Set(params.symbols.map((s) => s.toUpperCase())) : undefined;
     const plan = async (): Promise<StreamPlan<LiquidationEvent>> => {
       const registry = await loadRegistry(this.#o.registry);
+      const site = siteOf('/ws/v5/public', 'liquidation-orders');
       const protocol = okxProtocol<LiquidationEvent>(this.#url(), '/ws/v5/public', (p) => {
         if (p.arg.channel !== 'liquidation-orders') return { type: 'other' };
         const records: LiquidationEvent[] = [];
         for (const item of p.data) {
-          const row = parse(raw.liquidationRow, item, 'liquidation-orders');
+          const row = validateAt(site, raw.liquidationRow, item);
           const instrument = registry.findInstrument('okx', row.instId);
           if (!instrument || (wanted && !wanted.has(instrument.symbol.toUpperCase()))) continue;
-          const ctVal = instrument.contractSize ?? 1;
-          for (const d of row.details) {
-            const long = d.posSide === 'long' || (d.posSide !== 'short' && d.side === 'sell');
-            records.push({
-              symbol: instrument.symbol,
-              ts: num(d.ts, 'ts'),
-              side: long ? 'long' : 'short',
-              usd: num(d.sz, 'sz') * ctVal * num(d.bkPx, 'bkPx'),
-            });
-          }
+          records.push(...normaliseAt(site, item, () => okxWsLiquidations(row, instrument)));
         }
         return { type: 'data', topic: okxTopic(p.arg), records };
       });
