@@ -93,7 +93,7 @@ class Output<K extends DataKind> {
     const end = last.ts + (this.step ?? 1);
     const marks: CoverageMark[] = [{ key: this.state.plan.key, from: start, to: end, state: 'stored' }];
     this.#cursor = end;
-    await this.ctx.writer.add(this.kind, this.state.plan.id, rows, marks);
+    await this.ctx.writer.add(this.kind, this.state.plan.id, rows, marks, this.state.plan.key.source);
     this.state.rowsFetched += rows.length;
     const s = this.state;
     if (s.total === 0 && Number.isFinite(s.from)) s.total = Math.max(0, s.to - s.from);

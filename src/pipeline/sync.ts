@@ -529,7 +529,7 @@ export class Sync {
         const rows = page.filter((r) => r.ts >= span.from && r.ts < span.to);
         const before = marker.cursor;
         const marks = marker.page(rows.map((r) => r.ts));
-        await writer.add(plan.kind, plan.id, rows as RecordOf<typeof plan.kind>[], marks);
+        await writer.add(plan.kind, plan.id, rows as RecordOf<typeof plan.kind>[], marks, plan.key.source);
         this.#noteGaps(state, marker);
         state.rowsFetched += rows.length;
         if (rows.length > 0) state.firstFetched = Math.min(state.firstFetched, (rows[0] as AnyRecord).ts);
@@ -537,7 +537,7 @@ export class Sync {
       }
     }
     const before = marker.cursor;
-    await writer.add(plan.kind, plan.id, [], marker.finish());
+    await writer.add(plan.kind, plan.id, [], marker.finish(), plan.key.source);
     this.#noteGaps(state, marker);
     this.#advance(state, Math.max(0, marker.cursor - before));
   }
@@ -571,9 +571,9 @@ export class Sync {
     }
   }
 
-  /** A series' chunks are all fetched: its rows are flushed, then it is reported done. */
+  /** A series' chunks are all fetched: once its rows are committed (at the writer's own pace), it is done. */
   async #finish(state: SeriesState<SeriesIdentity>, writer: BatchWriter): Promise<void> {
-    await writer.flush();
+    await writer.settled(state.plan.id);
     if (state.outcome !== 'done') return;
     state.finishedAt = Date.now();
     await this.#status({

@@ -30,6 +30,7 @@ export interface BatchWriterOptions {
 }
 
 interface Buffer {
+  readonly kind: DataKind;
   rows: AnyRecord[];
   marks: CoverageMark[];
   series: Map<string, number>;
@@ -44,11 +45,16 @@ export function isRetryableStorage(error: unknown): boolean {
   return !/refused it/.test(error.shortMessage);
 }
 
-/** Buffers rows and marks per kind and writes them in large batches. */
+/**
+ * Buffers rows and marks per table and source and writes them in large batches: one write in flight
+ * per buffer, so venues write to one table side by side without waiting on each other's series locks.
+ */
 export class BatchWriter {
   readonly #o: BatchWriterOptions;
-  readonly #buffers = new Map<DataKind, Buffer>();
+  readonly #buffers = new Map<string, Buffer>();
   readonly #drained = new Set<() => void>();
+  /** Rows and marks of each series not committed (or failed) yet, and who waits for them. */
+  readonly #pending = new Map<string, { n: number; waiters: (() => void)[] }>();
   #buffered = 0;
   #closed = false;
 
@@ -61,45 +67,58 @@ export class BatchWriter {
     return this.#buffered;
   }
 
-  #buffer(kind: DataKind): Buffer {
-    let b = this.#buffers.get(kind);
+  #buffer(kind: DataKind, partition: string): Buffer {
+    const id = `${kind}|${partition}`;
+    let b = this.#buffers.get(id);
     if (!b) {
-      b = { rows: [], marks: [], series: new Map(), timer: undefined, inFlight: undefined };
-      this.#buffers.set(kind, b);
+      b = { kind, rows: [], marks: [], series: new Map(), timer: undefined, inFlight: undefined };
+      this.#buffers.set(id, b);
     }
     return b;
   }
 
   /**
-   * Queues rows and marks of one series. Resolves once they are buffered; waits while the buffers hold
-   * more than twice the flush size (so memory stays flat when the database is slower than the venues).
+   * Queues rows and marks of one series (`partition`: which buffer of the table, e.g. the source).
+   * Resolves once they are buffered; waits while the buffers hold more than three flushes' worth of
+   * rows, so memory stays flat when the database is slower than the venues.
    */
   async add<K extends DataKind>(
     kind: K,
     series: string,
     rows: readonly RecordOf<K>[],
     marks: readonly CoverageMark[],
+    partition = '',
   ): Promise<void> {
     if (this.#closed) throw new PerpdataError('INVALID_ARGUMENT', 'the batch writer is closed');
     if (rows.length === 0 && marks.length === 0) return;
-    const b = this.#buffer(kind);
+    const b = this.#buffer(kind, partition);
     for (const row of rows) b.rows.push(row);
     for (const mark of marks) b.marks.push(mark);
     b.series.set(series, (b.series.get(series) ?? 0) + rows.length);
+    const pending = this.#pending.get(series) ?? { n: 0, waiters: [] };
+    pending.n++;
+    this.#pending.set(series, pending);
     this.#buffered += rows.length;
-    if (b.rows.length >= this.#o.maxRows) this.#start(kind, b);
-    else b.timer ??= setTimeout(() => this.#start(kind, b), this.#o.maxDelayMs);
-    while (this.#buffered > 2 * this.#o.maxRows) {
+    if (b.rows.length >= this.#o.maxRows) this.#start(b);
+    else b.timer ??= setTimeout(() => this.#start(b), this.#o.maxDelayMs);
+    while (this.#buffered > 3 * this.#o.maxRows) {
       await new Promise<void>((resolve) => this.#drained.add(resolve));
     }
   }
 
-  /** Starts writing what `kind` has buffered, after the write in flight (one per table at a time). */
-  #start(kind: DataKind, b: Buffer): Promise<void> {
+  /** Resolves once everything `series` handed over is committed or failed (without forcing a flush). */
+  settled(series: string): Promise<void> {
+    const pending = this.#pending.get(series);
+    if (!pending || pending.n === 0) return Promise.resolve();
+    return new Promise((resolve) => pending.waiters.push(resolve));
+  }
+
+  /** Starts writing what `b` has buffered, after its write in flight. */
+  #start(b: Buffer): Promise<void> {
     if (b.timer) clearTimeout(b.timer);
     b.timer = undefined;
     if (b.inFlight)
-      return b.inFlight.then(() => (b.rows.length || b.marks.length ? this.#start(kind, b) : undefined));
+      return b.inFlight.then(() => (b.rows.length || b.marks.length ? this.#start(b) : undefined));
     if (b.rows.length === 0 && b.marks.length === 0) return Promise.resolve();
     const rows = b.rows;
     const marks = b.marks;
@@ -107,19 +126,32 @@ export class BatchWriter {
     b.rows = [];
     b.marks = [];
     b.series = new Map();
-    const run = this.#write(kind, rows, marks, series).finally(() => {
+    const run = this.#write(b.kind, rows, marks, series).finally(() => {
       this.#buffered -= rows.length;
       b.inFlight = undefined;
+      for (const id of series.keys()) this.#settle(id);
       for (const resolve of [...this.#drained]) resolve();
       this.#drained.clear();
       // More arrived while this batch was written: the next batch goes now, or at its time bound.
-      if (b.rows.length >= this.#o.maxRows) void this.#start(kind, b);
+      if (b.rows.length >= this.#o.maxRows) void this.#start(b);
       else if ((b.rows.length > 0 || b.marks.length > 0) && !b.timer) {
-        b.timer = setTimeout(() => this.#start(kind, b), this.#o.maxDelayMs);
+        b.timer = setTimeout(() => this.#start(b), this.#o.maxDelayMs);
       }
     });
     b.inFlight = run;
     return run;
+  }
+
+  /** One batch of `series` is done: count it down and wake who waits for the series to settle. */
+  #settle(series: string): void {
+    const pending = this.#pending.get(series);
+    if (!pending) return;
+    // A series may add several times to one batch; the batch settles all of them at once.
+    pending.n = 0;
+    for (const b of this.#buffers.values()) if (b.series.has(series)) pending.n++;
+    if (pending.n > 0) return;
+    this.#pending.delete(series);
+    for (const resolve of pending.waiters) resolve();
   }
 
   async #write(
@@ -156,8 +188,8 @@ export class BatchWriter {
   async flush(): Promise<void> {
     for (;;) {
       const pending: Promise<void>[] = [];
-      for (const [kind, b] of this.#buffers) {
-        if (b.rows.length > 0 || b.marks.length > 0) pending.push(this.#start(kind, b));
+      for (const b of this.#buffers.values()) {
+        if (b.rows.length > 0 || b.marks.length > 0) pending.push(this.#start(b));
         else if (b.inFlight) pending.push(b.inFlight);
       }
       if (pending.length === 0) return;
