@@ -357,7 +357,8 @@ export type StreamContext = WsContext & {
 };
 
 /**
- * A venue client with a live side: `watch*` open sockets through the same proxies, map symbols with
+ * A venue client with a live side: `watch*` open sockets through the same egress pool as REST (one
+ * health state per egress), map symbols with
  * the same registry, and fill the hole a reconnect leaves with the same client's REST `candles()`.
  * `close()` closes the streams still open.
  */
@@ -372,6 +373,8 @@ export abstract class LiveVenueClient<O extends ClientOptions = ClientOptions> e
     const o = this.options;
     return this.createStreams({
       wsUrl: o.wsUrl,
+      // The transport's egresses: a ban or a dead proxy seen over REST keeps sockets off it too.
+      egress: this.transport.egress,
       proxies: o.proxies,
       direct: o.direct,
       logger: o.logger,

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'NO_EGRESS'
   | 'STORAGE'
-  | 'WEBSOCKET';
+  | 'WEBSOCKET'
+  | 'CLOSED';
 
 /** Short key/value lines appended to an error message, e.g. `{ Venue: 'okx', Status: 429 }`. */
 export type ErrorMeta = Readonly<Record<string, string | number | boolean | undefined>>;
@@ -244,6 +245,14 @@ export class NoEgressError extends PerpdataError {
   override name = 'NoEgressError';
   constructor(message: string, options: PerpdataErrorOptions = {}) {
     super('NO_EGRESS', message, options);
+  }
+}
+
+/** The client (or the part of it asked) was closed: nothing more is sent. Never retried. */
+export class ClosedError extends PerpdataError {
+  override name = 'ClosedError';
+  constructor(message: string, options: PerpdataErrorOptions = {}) {
+    super('CLOSED', message, options);
   }
 }
 

@@ -8,6 +8,7 @@ import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { BINANCE_INSTRUMENTS, createBinanceSimulator } from '../../src/testing/binance.js';
 import { type LocalServer, startLocalServer } from '../../src/testing/http.js';
 import { type SyntheticAsset, SyntheticMarket } from '../../src/testing/market.js';
+import { BinanceWsServer } from '../../src/testing/ws/binance.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -20,7 +21,6 @@ import {
   take,
   testClock,
 } from './helpers.js';
-import { BinanceWsServer } from '../../src/testing/ws/binance.js';
 
 const market = new SyntheticMarket();
 const registry = new SymbolRegistry(

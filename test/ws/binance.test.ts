@@ -6,6 +6,7 @@ import { BINANCE_INSTRUMENTS, createBinanceSimulator } from '../../src/testing/b
 import { type LocalServer, startLocalServer } from '../../src/testing/http.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
 import { startProxy } from '../../src/testing/proxy.js';
+import { BinanceWsServer } from '../../src/testing/ws/binance.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -20,7 +21,6 @@ import {
   testClock,
   until,
 } from './helpers.js';
-import { BinanceWsServer } from '../../src/testing/ws/binance.js';
 
 const market = new SyntheticMarket();
 const registry = new SymbolRegistry(

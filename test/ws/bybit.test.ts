@@ -3,6 +3,7 @@ import { BybitStreams } from '../../src/clients/bybit/ws.js';
 import { UnknownSymbolError } from '../../src/core/errors.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
+import { BybitWsServer } from '../../src/testing/ws/bybit.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -15,7 +16,6 @@ import {
   take,
   testClock,
 } from './helpers.js';
-import { BybitWsServer } from '../../src/testing/ws/bybit.js';
 
 const market = new SyntheticMarket();
 const INSTRUMENTS = {

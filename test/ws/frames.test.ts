@@ -6,7 +6,7 @@ import * as binanceRaw from '../../src/clients/binance/ws-schemas.js';
 import { bybitProtocol } from '../../src/clients/bybit/ws.js';
 import * as bybitRaw from '../../src/clients/bybit/ws-schemas.js';
 import { okxProtocol, okxTopic } from '../../src/clients/okx/ws.js';
-import { backoffDelay } from '../../src/clients/ws/backoff.js';
+import { backoffDelay } from '../../src/clients/transport/backoff.js';
 import { TypedEmitter } from '../../src/clients/ws/emitter.js';
 import { BoundedQueue } from '../../src/clients/ws/queue.js';
 import { shardTopics } from '../../src/clients/ws/stream.js';

@@ -3,6 +3,7 @@ import { OkxStreams } from '../../src/clients/okx/ws.js';
 import { UnknownSymbolError } from '../../src/core/errors.js';
 import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
+import { OkxWsServer } from '../../src/testing/ws/okx.js';
 import {
   atLeast,
   expectCompleteSeries,
@@ -16,7 +17,6 @@ import {
   take,
   testClock,
 } from './helpers.js';
-import { OkxWsServer } from '../../src/testing/ws/okx.js';
 
 const market = new SyntheticMarket();
 const INSTRUMENTS = {

@@ -10,9 +10,9 @@ import { BYBIT_INSTRUMENTS, createBybitSimulator } from '../../src/testing/bybit
 import { startLocalServer, type VenueHandler } from '../../src/testing/http.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
 import { createOkxSimulator, OKX_INSTRUMENTS } from '../../src/testing/okx.js';
-import { atLeast, expectCompleteSeries, MINUTE, record, TEST_TIMING, take, testClock } from './helpers.js';
 import { BybitWsServer } from '../../src/testing/ws/bybit.js';
 import { OkxWsServer } from '../../src/testing/ws/okx.js';
+import { atLeast, expectCompleteSeries, MINUTE, record, TEST_TIMING, take, testClock } from './helpers.js';
 
 const market = new SyntheticMarket();
 const SYMBOLS = ['BTC', 'ETH', 'PEPE'];

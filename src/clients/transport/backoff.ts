@@ -1,18 +1,24 @@
-/** Reconnect backoff: exponential, jittered, reset once a connection has been stable for `stableMs`. */
+/** Backoff of every retry in the clients: REST retries, egress quarantine, socket reconnects, gap fill. */
 export interface BackoffOptions {
-  /** First delay. @default 1000 */
+  /** Ceiling of the first delay (the first delay lies in `[initialMs / 2, initialMs]`). @default 1000 */
   readonly initialMs?: number;
-  /** Largest delay. @default 60000 */
+  /** Ceiling of any delay. @default 60000 */
   readonly maxMs?: number;
-  /** Growth per failed attempt. @default 2 */
+  /** Growth of the ceiling per failed attempt. @default 2 */
   readonly factor?: number;
-  /** A connection open this long counts as healthy and resets the attempt count. @default 60000 */
+  /** A connection open this long counts as healthy and resets the attempt count (sockets only). @default 60000 */
   readonly stableMs?: number;
 }
 
 /**
- * Delay before reconnect attempt `attempt` (0-based): "equal jitter", half fixed and half random, so a
- * fleet of clients does not reconnect in lockstep and the delay never collapses to zero.
+ * The one backoff formula: the delay before retry `attempt` (0-based) is "equal jitter" on a capped
+ * exponential ceiling,
+ *
+ *     ceiling = min(maxMs, initialMs × factor^attempt)
+ *     delay   = ceiling / 2 + random() × ceiling / 2
+ *
+ * so it never collapses to zero (half of it is fixed), never exceeds `maxMs`, and a fleet of clients
+ * that failed together does not retry in lockstep (the other half is random).
  * @example backoffDelay(3, { initialMs: 1000 }, () => 0.5) // 6000
  */
 export function backoffDelay(attempt: number, options: BackoffOptions = {}, random = Math.random): number {

@@ -1,4 +1,5 @@
 import Bottleneck from 'bottleneck';
+import { ClosedError } from '../../core/errors.js';
 
 /** How a venue counts its budget. */
 export interface BudgetSpec {
@@ -151,7 +152,8 @@ export class Budget {
    * and its units are given back.
    */
   schedule<T>(cost: number, task: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    if (this.#closed) return Promise.reject(new Error('budget closed'));
+    if (this.#closed)
+      return Promise.reject(new ClosedError('The rate budget is closed (its client was closed)'));
     signal?.throwIfAborted();
     this.#sync();
     if (this.#queuedCost === 0 && this.#pausedUntil === 0 && this.#reservoir >= cost) {
@@ -162,20 +164,27 @@ export class Budget {
     this.#queuedCost += cost;
     let started = false;
     let dropped = false;
-    const job = this.#limiter.schedule({ weight: cost }, async () => {
-      started = true;
-      // The limiter charged `cost` when it started this job.
-      this.#reservoir -= cost;
-      this.#told -= cost;
-      if (dropped || signal?.aborted) {
-        // Dropped while waiting: the limiter charged its units on start; give them straight back.
-        if (!dropped) this.#queuedCost -= cost;
-        this.#setReservoir(this.#reservoir + cost);
-        throw signal?.reason ?? new Error('dropped');
-      }
-      this.#queuedCost -= cost;
-      return this.#run(cost, task);
-    });
+    const job = this.#limiter
+      .schedule({ weight: cost }, async () => {
+        started = true;
+        // The limiter charged `cost` when it started this job.
+        this.#reservoir -= cost;
+        this.#told -= cost;
+        if (dropped || signal?.aborted) {
+          // Dropped while waiting: the limiter charged its units on start; give them straight back.
+          if (!dropped) this.#queuedCost -= cost;
+          this.#setReservoir(this.#reservoir + cost);
+          throw signal?.reason ?? new ClosedError('The request was dropped from the rate budget queue');
+        }
+        this.#queuedCost -= cost;
+        return this.#run(cost, task);
+      })
+      .catch((error: unknown) => {
+        // Waiting work dropped by `close()`: bottleneck's own "limiter has been stopped" becomes typed.
+        throw error instanceof Bottleneck.BottleneckError
+          ? new ClosedError('The rate budget is closed (its client was closed)', { cause: error })
+          : error;
+      });
     this.#arm();
     if (!signal) return job;
     job.catch(() => undefined); // a dropped job's own rejection is expected and unobserved

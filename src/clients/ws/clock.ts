@@ -1,5 +1,10 @@
-/** A clock and timer source. The WebSocket layer takes every duration from it, so tests can run a "minute" in 250 ms. */
-export interface WsClock {
+import type { Timers } from '../transport/sleep.js';
+
+/**
+ * A clock and timer source. The WebSocket layer takes every duration from it, so tests can run a
+ * "minute" in 250 ms; it sleeps with the clients' one `sleep(ms, signal, clock)`.
+ */
+export interface WsClock extends Timers {
   /** Epoch milliseconds. */
   now(): number;
   /** Runs `fn` after `ms` (clock milliseconds). */
@@ -27,18 +32,4 @@ export function scaledClock(speed: number, epoch: number): WsClock {
     setTimeout: (fn, ms) => setTimeout(fn, Math.max(0, ms / speed)),
     clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
   };
-}
-
-/** Sleeps `ms` on `clock`; resolves early (without error) when `signal` aborts. */
-export function clockSleep(clock: WsClock, ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clock.clearTimeout(handle);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const handle = clock.setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -4,10 +4,11 @@
  * replacement, resubscription), a bounded buffer behind an `AsyncIterable`, a typed lifecycle emitter
  * and REST gap fill for candles. Venue protocols live in `binance/ws.ts`, `bybit/ws.ts`, `okx/ws.ts`.
  */
-export { type BackoffOptions, backoffDelay } from './backoff.js';
+export { type BackoffOptions, backoffDelay } from '../transport/backoff.js';
 export { scaledClock, systemClock, type WsClock } from './clock.js';
 export { type Listener, TypedEmitter } from './emitter.js';
 export type { RegistrySource } from './plan.js';
+export { type StreamPlan, shardTopics } from './plan.js';
 export {
   CandleSequencer,
   type CandleSequencerOptions,
@@ -17,7 +18,7 @@ export {
   type LiquidationEvent,
   OpenInterestSampler,
 } from './processors.js';
-export { LiveStream, type Processor, type ProcessorContext, type StreamPlan, shardTopics } from './stream.js';
+export { LiveStream, type Processor, type ProcessorContext } from './stream.js';
 export type {
   GapWindow,
   ReconnectReason,

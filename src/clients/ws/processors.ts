@@ -1,7 +1,8 @@
 import { WebSocketError } from '../../core/errors.js';
 import { addInterval, floorToInterval, type Interval } from '../../core/intervals.js';
 import type { Candle, Liquidation, OpenInterest, PredictedFunding } from '../../core/types.js';
-import { clockSleep } from './clock.js';
+import { backoffDelay } from '../transport/backoff.js';
+import { sleep } from '../transport/sleep.js';
 import type { Processor, ProcessorContext } from './stream.js';
 import type { GapWindow, TopicSpec } from './types.js';
 
@@ -33,7 +34,11 @@ export interface CandleSequencerOptions {
   readonly venue: string;
   /** Gap fills in flight at once (reconnects of big shards). @default 8 */
   readonly fillConcurrency?: number | undefined;
-  /** Attempts per gap fill. @default 3 */
+  /**
+   * Attempts per gap fill. A client's `candles()` already retries each request with backoff (its
+   * `retries`), so one attempt is the default; more are for fetchers without retries of their own,
+   * spaced by `backoffDelay`. @default 1
+   */
   readonly fillAttempts?: number | undefined;
 }
 
@@ -143,7 +148,7 @@ export class CandleSequencer implements Processor<Candle> {
     let overflowed = false;
     await this.#slot();
     try {
-      const attempts = this.#o.fillAttempts ?? 3;
+      const attempts = this.#o.fillAttempts ?? 1;
       for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt++) {
         try {
           const rows = await collect(this.#o.fetchClosed!(symbol, from, to, signal));
@@ -179,7 +184,7 @@ export class CandleSequencer implements Processor<Candle> {
               ),
             });
           } else {
-            await clockSleep(clock, 1_000 * 2 ** (attempt - 1), signal);
+            await sleep(backoffDelay(attempt - 1), signal, clock).catch(() => undefined);
           }
         }
       }

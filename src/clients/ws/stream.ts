@@ -1,25 +1,16 @@
-import { type PerpdataError, UnknownSymbolError, WebSocketError } from '../../core/errors.js';
+import { UnknownSymbolError, WebSocketError } from '../../core/errors.js';
+import type { EgressPool } from '../transport/egress.js';
+import { sleep } from '../transport/sleep.js';
 import type { Logger } from '../types.js';
-import { clockSleep, systemClock, type WsClock } from './clock.js';
-import { ManagedConnection } from './connection.js';
-import type { WsEgressPool } from './egress.js';
+import { systemClock, type WsClock } from './clock.js';
+import { type ConnectionHooks, ManagedConnection } from './connection.js';
 import { TypedEmitter } from './emitter.js';
+import type { StreamPlan } from './plan.js';
 import { BoundedQueue } from './queue.js';
-import type { GapWindow, StreamEvents, TopicSpec, WatchOptions, WsProtocol } from './types.js';
+import type { GapWindow, StreamEvents, TopicSpec, WatchOptions } from './types.js';
 
-/** The connections a stream opens: each with its protocol and its share of the topics. */
-export interface StreamPlan<T> {
-  readonly connections: readonly {
-    readonly protocol: WsProtocol<T>;
-    readonly topics: readonly TopicSpec[];
-  }[];
-  /** Problems found while planning (e.g. unknown symbols), reported as `error` events. */
-  readonly errors?: readonly {
-    error: PerpdataError;
-    symbol?: string | undefined;
-    topic?: string | undefined;
-  }[];
-}
+/** Planning moved to `plan.ts`; re-exported for the venue modules that import it from here. */
+export { type StreamPlan, shardTopics } from './plan.js';
 
 /** What a stream gives the processor that turns decoded records into yielded ones. */
 export interface ProcessorContext<T> {
@@ -44,7 +35,8 @@ export interface LiveStreamOptions<T, R> extends WatchOptions {
   readonly venue: string;
   readonly plan: () => Promise<StreamPlan<T>>;
   readonly processor: (ctx: ProcessorContext<R>) => Processor<T>;
-  readonly egress: WsEgressPool;
+  /** Where sockets go out: the client's egress pool, shared with its REST transport. */
+  readonly egress: EgressPool;
   /** Close the egress pool with the stream (when the stream owns it). */
   readonly ownsEgress?: boolean | undefined;
   readonly logger?: Logger | undefined;
@@ -64,7 +56,9 @@ export class LiveStream<R> implements AsyncIterable<R>, AsyncDisposable {
   readonly #events: TypedEmitter<StreamEvents>;
   readonly #queue: BoundedQueue<R>;
   readonly #stop = new AbortController();
-  readonly #start: () => Promise<void>;
+  readonly #o: LiveStreamOptions<unknown, R>;
+  readonly #venue: string;
+  readonly #clock: WsClock;
   readonly #connections: ManagedConnection<unknown>[] = [];
   #processor: Processor<unknown> | undefined;
   #started: Promise<void> | undefined;
@@ -73,106 +67,116 @@ export class LiveStream<R> implements AsyncIterable<R>, AsyncDisposable {
   #dropped = 0;
 
   constructor(options: LiveStreamOptions<unknown, R>) {
-    const logger = options.logger;
+    this.#o = options;
+    this.#venue = options.venue;
+    this.#clock = options.clock ?? systemClock;
     this.#events = new TypedEmitter((error) =>
-      logger?.warn?.('ws event listener threw', { error: String(error) }),
+      options.logger?.warn?.('ws event listener threw', { error: String(error) }),
     );
     this.#queue = new BoundedQueue(options.bufferSize ?? 10_000);
-    const clock = options.clock ?? systemClock;
-    const signals = [options.signal].filter((s): s is AbortSignal => s !== undefined);
-    for (const s of signals) {
-      if (s.aborted) void this.close('aborted');
-      else s.addEventListener('abort', () => void this.close('aborted'), { once: true });
-    }
-    this.#start = async () => {
-      const plan = await options.plan();
-      if (this.#stop.signal.aborted) return;
-      for (const e of plan.errors ?? []) this.#events.emit('error', e);
-      const ctx: ProcessorContext<R> = {
-        push: (record) => {
-          if (this.#queue.push(record)) return true;
-          if (!this.#queue.ended) {
-            this.#dropped++;
-            this.#events.emit('overflow', { dropped: this.#dropped, capacity: this.#queue.capacity });
-          }
-          return false;
-        },
-        events: this.#events,
-        clock,
-        signal: this.#stop.signal,
-      };
-      const processor = options.processor(ctx);
-      this.#processor = processor;
-      const events = this.#events;
-      for (const [index, c] of plan.connections.entries()) {
-        if (c.topics.length === 0) continue;
-        const topicOf = new Map(c.topics.map((t) => [t.id, t]));
-        const conn: ManagedConnection<unknown> = new ManagedConnection<unknown>({
-          index,
-          protocol: c.protocol,
-          topics: c.topics,
-          clock,
-          backoff: options.backoff ?? {},
-          stallGraceMs: options.stallGraceMs,
-          maxLifetimeMs: options.maxLifetimeMs,
-          dispatcher: () => options.egress.take(),
-          logger,
-          hooks: {
-            data: (records, topic, topicId) => processor.data(records, topic ?? topicOf.get(topicId)),
-            open: (info) => {
-              if (info.first) {
-                events.emit('connected', { connection: index, url: info.url, topics: info.topics });
-                return;
-              }
-              const gaps = processor.reconnected?.(conn.topics, clock.now()) ?? [];
-              events.emit('reconnected', {
-                connection: index,
-                attempt: info.attempt,
-                downtimeMs: info.downtimeMs,
-                gaps,
-              });
-            },
-            reconnecting: (info) => events.emit('reconnecting', { connection: index, ...info }),
-            stalled: (topic, silentMs) =>
-              events.emit('stalled', { connection: index, topic: topic.id, symbol: topic.symbol, silentMs }),
-            refused: (topicId, error, unknownSymbol) => {
-              const symbol = topicOf.get(topicId)?.symbol;
-              events.emit('error', {
-                error:
-                  unknownSymbol && symbol !== undefined
-                    ? new UnknownSymbolError(
-                        symbol,
-                        { venue: options.venue, endpoint: `websocket ${topicId}` },
-                        { cause: error },
-                      )
-                    : error,
-                topic: topicId,
-                symbol,
-              });
-            },
-            malformed: (error) => events.emit('error', { error }),
-          },
-        });
-        this.#connections.push(conn);
-        const spacing = (c.protocol.connectSpacingMs ?? 0) * (this.#connections.length - 1);
-        if (spacing === 0) conn.start();
-        else
-          void clockSleep(clock, spacing, this.#stop.signal).then(
-            () => this.#stop.signal.aborted || conn.start(),
-          );
-      }
-      if (this.#connections.length === 0) {
-        this.#events.emit('error', {
-          error: new WebSocketError('Nothing to subscribe: every topic was refused', {
-            venue: options.venue,
-          }),
-        });
-      }
-    };
-    this.#closeEgress = options.ownsEgress ? () => options.egress.close() : async () => undefined;
+    const signal = options.signal;
+    if (signal?.aborted) void this.close('aborted');
+    else signal?.addEventListener('abort', () => void this.close('aborted'), { once: true });
   }
 
-  readonly #closeEgress: () => Promise<void>;
+  /** Plans the stream, makes its processor and starts one managed connection per planned shard. */
+  async #start(): Promise<void> {
+    const plan = await this.#o.plan();
+    if (this.#stop.signal.aborted) return;
+    for (const e of plan.errors ?? []) this.#events.emit('error', e);
+    const processor = this.#o.processor(this.#processorContext());
+    this.#processor = processor;
+    for (const [index, c] of plan.connections.entries()) {
+      if (c.topics.length === 0) continue;
+      const conn: ManagedConnection<unknown> = new ManagedConnection<unknown>({
+        index,
+        protocol: c.protocol,
+        topics: c.topics,
+        clock: this.#clock,
+        backoff: this.#o.backoff ?? {},
+        stallGraceMs: this.#o.stallGraceMs,
+        maxLifetimeMs: this.#o.maxLifetimeMs,
+        egress: () => this.#o.egress.forSocket(),
+        logger: this.#o.logger,
+        hooks: this.#hooks(index, c.topics, processor, () => conn.topics),
+      });
+      this.#connections.push(conn);
+      // Shards open `connectSpacingMs` apart (OKX: 3 new connections a second per IP).
+      const spacing = (c.protocol.connectSpacingMs ?? 0) * (this.#connections.length - 1);
+      if (spacing === 0) conn.start();
+      else
+        void sleep(spacing, this.#stop.signal, this.#clock).then(
+          () => conn.start(),
+          () => undefined,
+        );
+    }
+    if (this.#connections.length === 0) {
+      this.#events.emit('error', {
+        error: new WebSocketError('Nothing to subscribe: every topic was refused', { venue: this.#venue }),
+      });
+    }
+  }
+
+  /** What the processor sees: a bounded push (overflow reported), the events, the clock, the stop signal. */
+  #processorContext(): ProcessorContext<R> {
+    return {
+      push: (record) => {
+        if (this.#queue.push(record)) return true;
+        if (!this.#queue.ended) {
+          this.#dropped++;
+          this.#events.emit('overflow', { dropped: this.#dropped, capacity: this.#queue.capacity });
+        }
+        return false;
+      },
+      events: this.#events,
+      clock: this.#clock,
+      signal: this.#stop.signal,
+    };
+  }
+
+  /** How connection `index` reports to the stream: data to the processor, its lifecycle as events. */
+  #hooks(
+    index: number,
+    planned: readonly TopicSpec[],
+    processor: Processor<unknown>,
+    current: () => readonly TopicSpec[],
+  ): ConnectionHooks<unknown> {
+    const events = this.#events;
+    const topicOf = new Map(planned.map((t) => [t.id, t]));
+    return {
+      data: (records, topic, topicId) => processor.data(records, topic ?? topicOf.get(topicId)),
+      open: (info) => {
+        if (info.first) {
+          events.emit('connected', { connection: index, url: info.url, topics: info.topics });
+          return;
+        }
+        const gaps = processor.reconnected?.(current(), this.#clock.now()) ?? [];
+        events.emit('reconnected', {
+          connection: index,
+          attempt: info.attempt,
+          downtimeMs: info.downtimeMs,
+          gaps,
+        });
+      },
+      reconnecting: (info) => events.emit('reconnecting', { connection: index, ...info }),
+      stalled: (topic, silentMs) =>
+        events.emit('stalled', { connection: index, topic: topic.id, symbol: topic.symbol, silentMs }),
+      refused: (topicId, error, unknownSymbol) => {
+        const symbol = topicOf.get(topicId)?.symbol;
+        // The venue's own channel name is the endpoint of a refused subscription.
+        const unknown =
+          unknownSymbol && symbol !== undefined
+            ? new UnknownSymbolError(symbol, { venue: this.#venue, endpoint: topicId }, { cause: error })
+            : undefined;
+        events.emit('error', { error: unknown ?? error, topic: topicId, symbol });
+      },
+      malformed: (error) => events.emit('error', { error }),
+    };
+  }
+
+  async #closeEgress(): Promise<void> {
+    if (this.#o.ownsEgress) await this.#o.egress.close();
+  }
 
   /** Adds a lifecycle listener; returns a function that removes it. */
   on<K extends keyof StreamEvents>(event: K, listener: (payload: StreamEvents[K]) => void): () => void {
@@ -190,7 +194,7 @@ export class LiveStream<R> implements AsyncIterable<R>, AsyncDisposable {
       const error =
         cause instanceof WebSocketError
           ? cause
-          : new WebSocketError('Stream could not start', { venue: 'ws' }, { cause });
+          : new WebSocketError('Stream could not start', { venue: this.#venue }, { cause });
       this.#queue.end(cause ?? error);
       void this.close('failed');
     });
@@ -218,7 +222,7 @@ export class LiveStream<R> implements AsyncIterable<R>, AsyncDisposable {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<R, undefined> {
-    if (this.#iterating) throw new WebSocketError('A live stream has one consumer', { venue: 'ws' });
+    if (this.#iterating) throw new WebSocketError('A live stream has one consumer', { venue: this.#venue });
     this.#iterating = true;
     void this.start();
     return {
@@ -238,12 +242,4 @@ export class LiveStream<R> implements AsyncIterable<R>, AsyncDisposable {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
-}
-
-/** Splits topics into shards of at most `size` (one connection each). */
-export function shardTopics<T>(topics: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  const n = Math.max(1, Math.floor(size));
-  for (let i = 0; i < topics.length; i += n) out.push(topics.slice(i, i + n));
-  return out;
 }

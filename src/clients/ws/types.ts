@@ -1,7 +1,8 @@
 import type { PerpdataError } from '../../core/errors.js';
 import type { Exchange } from '../../core/types.js';
+import type { BackoffOptions } from '../transport/backoff.js';
+import type { EgressPool } from '../transport/egress.js';
 import type { Logger } from '../types.js';
-import type { BackoffOptions } from './backoff.js';
 import type { WsClock } from './clock.js';
 
 /** What one decoded frame means to the connection. */
@@ -167,6 +168,12 @@ export interface WatchOptions {
 export interface WsContext {
   /** WebSocket base URL (scheme + host, e.g. `wss://fstream.binance.com`). */
   readonly wsUrl?: string | undefined;
+  /**
+   * The client's egress pool, shared with its REST transport: one health state per egress, so an
+   * egress banned or quarantined over REST carries no new socket. Without it (streams made on their
+   * own), the stream builds a pool from `proxies` and `direct`.
+   */
+  readonly egress?: EgressPool | undefined;
   /** HTTP(S) proxies; connections are spread over them like REST requests. */
   readonly proxies?: readonly (string | URL)[] | undefined;
   /** Whether the direct connection is an egress too. @default true */

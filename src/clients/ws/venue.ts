@@ -1,13 +1,19 @@
+/** What the venue protocols (`binance/ws.ts`, `bybit/ws.ts`, `okx/ws.ts`) build their streams with. */
 import { ValidationError } from '../../core/errors.js';
 import type { Exchange } from '../../core/types.js';
-import type { InstrumentInfo } from '../../normalize/symbols.js';
-import type { Schema } from '../transport/index.js';
-import { WsEgressPool } from './egress.js';
-import { type RegistrySource, resolveSymbols } from './plan.js';
-import { LiveStream, type LiveStreamOptions, type StreamPlan, shardTopics } from './stream.js';
-import type { TopicSpec, WatchOptions, WsContext, WsProtocol } from './types.js';
+import { EgressPool } from '../transport/egress.js';
+import type { Schema } from '../transport/schema.js';
+import type { StreamPlan } from './plan.js';
+import { LiveStream, type LiveStreamOptions } from './stream.js';
+import type { WatchOptions, WsContext } from './types.js';
 
-/** Opens a stream with the client's egress options and the union of the client's and the call's signals. */
+export { symbolPlan } from './plan.js';
+
+/**
+ * Opens a stream on the client's egress pool (shared with its REST transport: a banned or failing
+ * egress carries no new socket) and the union of the client's and the call's signals. Streams made
+ * without a client get a pool of their own from `proxies` and `direct`, closed with the stream.
+ */
 export function openStream<R>(
   venue: Exchange,
   context: WsContext,
@@ -22,33 +28,12 @@ export function openStream<R>(
     venue,
     plan,
     processor,
-    egress: new WsEgressPool({ proxies: context.proxies, direct: context.direct }),
-    ownsEgress: true,
+    egress:
+      context.egress ??
+      new EgressPool({ venue, proxies: context.proxies, direct: context.direct, logger: context.logger }),
+    ownsEgress: context.egress === undefined,
     logger: context.logger,
   });
-}
-
-/** Resolves symbols, builds one topic per instrument and shards them over connections of one protocol. */
-export function symbolPlan<T>(
-  venue: Exchange,
-  registry: RegistrySource,
-  symbols: readonly string[],
-  topicOf: (i: InstrumentInfo) => TopicSpec,
-  protocolOf: (byInstrument: Map<string, InstrumentInfo>) => WsProtocol<T>,
-  perConnection: number,
-): () => Promise<StreamPlan<T>> {
-  return async () => {
-    const { instruments, errors } = await resolveSymbols(venue, symbols, registry);
-    const byInstrument = new Map(instruments.map((i) => [i.instrument, i]));
-    const protocol = protocolOf(byInstrument);
-    return {
-      connections: shardTopics(instruments.map(topicOf), perConnection).map((topics) => ({
-        protocol,
-        topics,
-      })),
-      errors: errors.map((e) => ({ ...e, topic: e.symbol })),
-    };
-  };
 }
 
 /** Splits `items` into batches whose JSON-encoded length stays within `maxChars`. */
