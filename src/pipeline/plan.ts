@@ -165,7 +165,7 @@ export function resolveOptions(options: SyncOptions): ResolvedOptions {
     now: options.now ?? Date.now,
     job,
     seriesConcurrency: positiveInteger('seriesConcurrency', options.seriesConcurrency, 4),
-    batchRows: positiveInteger('batchRows', options.batchRows, 20_000),
+    batchRows: positiveInteger('batchRows', options.batchRows, 5_000),
     batchDelayMs: positiveInteger('batchDelayMs', options.batchDelayMs, 1_000),
   };
 }

@@ -56,7 +56,7 @@ export interface SyncOptions {
   readonly job?: string;
   /** Series of one venue fetched at the same time. @default 4 */
   readonly seriesConcurrency?: number;
-  /** Rows per table that trigger a write. @default 20000 */
+  /** Rows per table and venue that trigger a write. @default 5000 */
   readonly batchRows?: number;
   /** Longest time a fetched row waits before it is written, ms. @default 1000 */
   readonly batchDelayMs?: number;

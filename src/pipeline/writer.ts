@@ -55,16 +55,17 @@ export class BatchWriter {
   readonly #drained = new Set<() => void>();
   /** Rows and marks of each series not committed (or failed) yet, and who waits for them. */
   readonly #pending = new Map<string, { n: number; waiters: (() => void)[] }>();
-  #buffered = 0;
+  /** Rows in buffers, not yet handed to a write. */
+  #queued = 0;
   #closed = false;
 
   constructor(options: BatchWriterOptions) {
     this.#o = options;
   }
 
-  /** Rows waiting to be written, over every table. */
+  /** Rows waiting for a write to start, over every table. */
   get buffered(): number {
-    return this.#buffered;
+    return this.#queued;
   }
 
   #buffer(kind: DataKind, partition: string): Buffer {
@@ -79,8 +80,9 @@ export class BatchWriter {
 
   /**
    * Queues rows and marks of one series (`partition`: which buffer of the table, e.g. the source).
-   * Resolves once they are buffered; waits while the buffers hold more than three flushes' worth of
-   * rows, so memory stays flat when the database is slower than the venues.
+   * Resolves once they are buffered; waits while the buffers hold more than two batches' worth of rows
+   * not yet being written, so that the next batch fills while one is written (fetching and writing
+   * overlap) and memory stays flat when the database is slower than the venues.
    */
   async add<K extends DataKind>(
     kind: K,
@@ -98,10 +100,13 @@ export class BatchWriter {
     const pending = this.#pending.get(series) ?? { n: 0, waiters: [] };
     pending.n++;
     this.#pending.set(series, pending);
-    this.#buffered += rows.length;
-    if (b.rows.length >= this.#o.maxRows) this.#start(b);
-    else b.timer ??= setTimeout(() => this.#start(b), this.#o.maxDelayMs);
-    while (this.#buffered > 3 * this.#o.maxRows) {
+    this.#queued += rows.length;
+    // While a write of this buffer is in flight, its end starts the next one.
+    if (!b.inFlight) {
+      if (b.rows.length >= this.#o.maxRows) void this.#start(b);
+      else b.timer ??= setTimeout(() => this.#start(b), this.#o.maxDelayMs);
+    }
+    while (this.#queued > 2 * this.#o.maxRows) {
       await new Promise<void>((resolve) => this.#drained.add(resolve));
     }
   }
@@ -126,8 +131,10 @@ export class BatchWriter {
     b.rows = [];
     b.marks = [];
     b.series = new Map();
+    this.#queued -= rows.length;
+    for (const resolve of [...this.#drained]) resolve();
+    this.#drained.clear();
     const run = this.#write(b.kind, rows, marks, series).finally(() => {
-      this.#buffered -= rows.length;
       b.inFlight = undefined;
       for (const id of series.keys()) this.#settle(id);
       for (const resolve of [...this.#drained]) resolve();
