@@ -1,6 +1,7 @@
 /** The per-egress budget on its own: what it lets through, when, and how it resumes. */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Budget } from '../../src/clients/transport/budget.js';
+import { ClosedError } from '../../src/core/errors.js';
 
 const budgets: Budget[] = [];
 afterEach(async () => {
@@ -79,5 +80,16 @@ describe('Budget', () => {
     controller.abort(new Error('cancelled'));
     await expect(waiting).rejects.toThrow('cancelled');
     expect(budget.headroom()).toBe(0);
+  });
+
+  it('error: a closed budget rejects new and waiting work with ClosedError (code CLOSED), not a plain Error', async () => {
+    const budget = make({ limit: 1, intervalMs: 60_000, window: 'fixed' });
+    await budget.schedule(1, async () => undefined);
+    const waiting = budget.schedule(1, async () => 'ran');
+    await budget.close();
+    await expect(waiting).rejects.toBeInstanceOf(ClosedError);
+    const late = await budget.schedule(1, async () => 'ran').catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(ClosedError);
+    expect((late as ClosedError).code).toBe('CLOSED');
   });
 });

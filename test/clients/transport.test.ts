@@ -201,6 +201,109 @@ describe('transport over real sockets', () => {
   });
 });
 
+describe('network failures say why', () => {
+  /** A raw TCP server that answers every connection with `reply` (a proxy that refuses the tunnel). */
+  async function answering(reply: string): Promise<number> {
+    const server: Server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      socket.once('data', () => socket.end(reply));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    return (server.address() as AddressInfo).port;
+  }
+
+  const failure = async (options: ConstructorParameters<typeof BinanceClient>[0]) => {
+    const binance = new BinanceClient({ retries: 0, retryDelayMs: 1, maxEgressWaitMs: 50, ...options });
+    cleanups.push(() => binance.close());
+    return (await binance.serverTime().catch((e: unknown) => e)) as Error & { code?: string };
+  };
+
+  it('error: refused, reset, closed, DNS and TLS each name their cause, never only "fetch failed"', async () => {
+    const { server } = await venue();
+    const reset = await flakyFront(server.port, 'reset', 100);
+    const plain = await answering('HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n');
+    const closing = await answering('');
+    const cases: [string, string | RegExp][] = [
+      [`http://127.0.0.1:${await deadPort()}`, 'Request failed: connection refused (ECONNREFUSED)'],
+      [`http://127.0.0.1:${reset.port}`, 'Request failed: connection reset by peer (ECONNRESET)'],
+      [`http://127.0.0.1:${closing}`, 'Request failed: connection closed by the other side (UND_ERR_SOCKET)'],
+      ['http://no-such-host.invalid', /Request failed: DNS lookup failed \((ENOTFOUND|EAI_AGAIN)\)/],
+      [`https://127.0.0.1:${plain}`, /Request failed: TLS handshake failed \(ERR_SSL_/],
+    ];
+    for (const [baseUrl, expected] of cases) {
+      const error = await failure({ baseUrl });
+      expect(error, baseUrl).toBeInstanceOf(NetworkError);
+      expect(error.code).toBe('NETWORK');
+      expect(error.message).toMatch(expected);
+      expect(error.message).not.toContain('fetch failed');
+    }
+  });
+
+  it('error: a proxy that answers 407 or 502 says so, and with no egress left NoEgressError carries the reason', async () => {
+    const { server } = await venue();
+    const auth = await proxy({ auth: { user: 'bob', pass: 'right-pass' } });
+    const bad = await answering('HTTP/1.1 502 Bad Gateway\r\n\r\n');
+    const wrong = `http://bob:wrong-pass@127.0.0.1:${auth.port}`;
+    for (const [proxyUrl, label, reason] of [
+      [
+        wrong,
+        'proxy#1 http://***:***@127.0.0.1:',
+        'proxy answered 407 (authentication required) to the tunnel request',
+      ],
+      [
+        `http://127.0.0.1:${bad}`,
+        'proxy#1 http://127.0.0.1:',
+        'proxy answered 502 (bad gateway) to the tunnel request',
+      ],
+    ] as const) {
+      // Alongside the direct connection, the request fails over; alone, the pool is empty.
+      const logged: string[] = [];
+      const shared = await failure({
+        baseUrl: server.url,
+        proxies: [proxyUrl],
+        direct: false,
+        logger: { warn: (m) => logged.push(m) },
+      });
+      expect(shared).toBeInstanceOf(NoEgressError);
+      expect(shared.message).toContain(label);
+      expect(shared.message).toContain(`last: ${reason}`);
+      expect(shared.message).not.toContain('wrong-pass');
+      expect(logged.join('\n')).toContain(reason);
+      const direct = new BinanceClient({ baseUrl: server.url, proxies: [proxyUrl], retryDelayMs: 1 });
+      cleanups.push(() => direct.close());
+      await expect(direct.serverTime()).resolves.toBeGreaterThan(0);
+    }
+  });
+
+  it('error: two proxies that refuse connections and direct: false fail with NoEgressError naming both', async () => {
+    const { server } = await venue();
+    const binance = client(server, {
+      direct: false,
+      proxies: [
+        `http://user:pw-secret@127.0.0.1:${await deadPort()}`,
+        `http://127.0.0.1:${await deadPort()}`,
+      ],
+      retries: 3,
+      retryDelayMs: 5,
+      maxEgressWaitMs: 100,
+    });
+    const error = await count(
+      binance.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: FROM + 10 * MIN }),
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(NoEgressError);
+    expect(error.code).toBe('NO_EGRESS');
+    expect(error.message).toMatch(
+      /proxy#1 http:\/\/\*\*\*:\*\*\*@127\.0\.0\.1:\d+\/ \(out until [^,]+, last: proxy refused the connection \(ECONNREFUSED\)\)/,
+    );
+    expect(error.message).toMatch(
+      /proxy#2 http:\/\/127\.0\.0\.1:\d+\/ \(out until [^,]+, last: proxy refused the connection \(ECONNREFUSED\)\)/,
+    );
+    expect(error.message).not.toContain('pw-secret');
+    expect(error.message).not.toContain('fetch failed');
+  });
+});
+
 describe('cancellation', () => {
   /** Open sockets and timers of this process; other tests' leftovers may close meanwhile, so compare with `<=`. */
   const handles = async () => {
