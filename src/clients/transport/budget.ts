@@ -1,5 +1,6 @@
 import Bottleneck from 'bottleneck';
 import { ClosedError } from '../../core/errors.js';
+import { SlidingLog } from './sliding-log.js';
 
 /** How a venue counts its budget. */
 export interface BudgetSpec {
@@ -30,8 +31,8 @@ export class Budget {
   /** What the limiter's own reservoir holds, less what it has charged for jobs not yet started here. */
   #told: number;
   #windowStart: number;
-  /** Rolling mode: what was spent when, oldest first. */
-  readonly #recent: { at: number; cost: number }[] = [];
+  /** Rolling mode: what was spent when, over the last `intervalMs`. */
+  readonly #recent: SlidingLog;
   #queuedCost = 0;
   #inflightCost = 0;
   #pausedUntil = 0;
@@ -44,6 +45,7 @@ export class Budget {
     this.spec = spec;
     this.#now = now;
     this.#windowStart = this.#windowOf(now());
+    this.#recent = new SlidingLog(spec.intervalMs);
     this.#reservoir = spec.limit;
     this.#told = spec.limit;
     this.#limiter = new Bottleneck({ reservoir: spec.limit, maxConcurrent: null });
@@ -70,13 +72,6 @@ export class Budget {
     void this.#limiter.incrementReservoir(delta);
   }
 
-  /** Units spent within the last `intervalMs` (rolling mode). */
-  #recentCost(): number {
-    let sum = 0;
-    for (const entry of this.#recent) sum += entry.cost;
-    return sum;
-  }
-
   /** Applies what the clock says: a pause that ended, a new fixed window, rolling units that aged out. */
   #sync(): void {
     const t = this.#now();
@@ -86,7 +81,7 @@ export class Budget {
       this.#windowStart = this.#windowOf(t);
       this.spent = 0;
       this.#expire(t, false);
-      const used = this.spec.window === 'fixed' ? this.#inflightCost : this.#recentCost();
+      const used = this.spec.window === 'fixed' ? this.#inflightCost : this.#recent.total;
       this.#setReservoir(Math.max(0, this.spec.limit - used));
       return;
     }
@@ -104,9 +99,7 @@ export class Budget {
 
   /** Drops rolling entries older than the window, giving their units back when `refund` is set. */
   #expire(t: number, refund: boolean): void {
-    let back = 0;
-    while (this.#recent.length > 0 && this.#recent[0]!.at + this.spec.intervalMs <= t)
-      back += this.#recent.shift()!.cost;
+    const back = this.#recent.expire(t);
     if (refund && back > 0) this.#setReservoir(this.#reservoir + back);
   }
 
@@ -117,7 +110,7 @@ export class Budget {
     let next: number;
     if (this.#pausedUntil > t) next = this.#pausedUntil;
     else if (this.spec.window === 'fixed') next = this.#windowStart + this.spec.intervalMs;
-    else next = (this.#recent[0]?.at ?? t) + this.spec.intervalMs;
+    else next = (this.#recent.oldest ?? t) + this.spec.intervalMs;
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;
@@ -212,7 +205,7 @@ export class Budget {
   async #run<T>(cost: number, task: () => Promise<T>): Promise<T> {
     this.spent += cost;
     this.#inflightCost += cost;
-    if (this.spec.window === 'rolling') this.#recent.push({ at: this.#now(), cost });
+    if (this.spec.window === 'rolling') this.#recent.add(this.#now(), cost);
     try {
       return await task();
     } finally {

@@ -1,19 +1,18 @@
+import { SlidingLog } from '../transport/sliding-log.js';
 import type { WsClock } from './clock.js';
 import type { SendLimit } from './types.js';
 
 /**
  * The venue's limits on what one connection sends (Binance 10 messages/s, OKX 480 subscribe requests
- * an hour), counted over the connection's whole life, across reconnects: a sliding log of send times
- * per limit kind.
+ * an hour), counted over the connection's whole life, across reconnects: one `SlidingLog` per limit,
+ * the same count REST's rolling budgets keep.
  */
 export class SendPacer {
-  readonly #limits: readonly SendLimit[];
+  readonly #limits: readonly { readonly limit: SendLimit; readonly log: SlidingLog }[];
   readonly #clock: WsClock;
-  readonly #sent: number[] = [];
-  readonly #sentSubscribe: number[] = [];
 
   constructor(limits: readonly SendLimit[], clock: WsClock) {
-    this.#limits = limits;
+    this.#limits = limits.map((limit) => ({ limit, log: new SlidingLog(limit.intervalMs) }));
     this.#clock = clock;
   }
 
@@ -21,12 +20,12 @@ export class SendPacer {
   waitFor(subscribe: boolean): number {
     const now = this.#clock.now();
     let wait = 0;
-    for (const limit of this.#limits) {
+    for (const { limit, log } of this.#limits) {
       if (limit.subscribeOnly && !subscribe) continue;
-      const log = limit.subscribeOnly ? this.#sentSubscribe : this.#sent;
-      while (log.length > 0 && log[0]! <= now - limit.intervalMs) log.shift();
-      if (log.length >= limit.limit)
-        wait = Math.max(wait, log[log.length - limit.limit]! + limit.intervalMs - now + 1);
+      log.expire(now);
+      const at = log.nextFit(now, 1, limit.limit);
+      // +1: a timer may fire a millisecond before the clock reads `at`.
+      if (at > now) wait = Math.max(wait, at - now + 1);
     }
     return wait;
   }
@@ -34,8 +33,7 @@ export class SendPacer {
   /** Counts a message that went out now. */
   record(subscribe: boolean): void {
     const now = this.#clock.now();
-    this.#sent.push(now);
-    if (subscribe) this.#sentSubscribe.push(now);
+    for (const { limit, log } of this.#limits) if (subscribe || !limit.subscribeOnly) log.add(now, 1);
   }
 }
 
