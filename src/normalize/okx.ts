@@ -38,37 +38,11 @@ function contractSize(instrument: InstrumentInfo): number {
 }
 
 /**
- * Candle rows (`/api/v5/market/history-candles`, newest first) to closed candles in ascending order.
- * `confirm` decides: rows with `confirm:"0"` are still forming and yield nothing. Volume is `volCcy`
- * (base coin for swaps) and `volCcyQuote` the quote volume; when `volCcy` is empty the contract count
- * `vol` is converted with the instrument's `contractSize`.
- * @example okxCandles([['1786816800000', '63045.5', '63081.5', '63013.7', '63028', '32101.18', '321.0118', '20234523.14448', '1']], { instrument, interval: '1h' })
+ * An OKX candle row `[ts, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`, `ts` as `T` (a number over
+ * REST after validation, a digit string live).
  */
-export function okxCandles(
-  rows: readonly (readonly [
-    number,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-    ...unknown[],
-  ])[],
-  ctx: OkxContext & { interval: Interval },
-): Candle[] {
-  const out: Candle[] = [];
-  for (const r of rows) {
-    if (r[8] === '1') out.push(okxCandle(r[0], r, ctx));
-  }
-  return ascending(out);
-}
-
-/** The fields of a candle row after its time: `[·, o, h, l, c, vol, volCcy, volCcyQuote, confirm]`. */
-type OkxCandleFields = readonly [
-  unknown,
+export type OkxCandleTuple<T = number> = readonly [
+  T,
   string,
   string,
   string,
@@ -81,10 +55,28 @@ type OkxCandleFields = readonly [
 ];
 
 /**
+ * Candle rows (`/api/v5/market/history-candles`, newest first) to closed candles in ascending order.
+ * `confirm` decides: rows with `confirm:"0"` are still forming and yield nothing. Volume is `volCcy`
+ * (base coin for swaps) and `volCcyQuote` the quote volume; when `volCcy` is empty the contract count
+ * `vol` is converted with the instrument's `contractSize`.
+ * @example okxCandles([['1786816800000', '63045.5', '63081.5', '63013.7', '63028', '32101.18', '321.0118', '20234523.14448', '1']], { instrument, interval: '1h' })
+ */
+export function okxCandles(
+  rows: readonly OkxCandleTuple[],
+  ctx: OkxContext & { interval: Interval },
+): Candle[] {
+  const out: Candle[] = [];
+  for (const r of rows) {
+    if (r[8] === '1') out.push(okxCandle(r[0], r, ctx));
+  }
+  return ascending(out);
+}
+
+/**
  * The one OKX candle builder, for REST rows and live rows alike: volume is `volCcy`, or the contract
  * count `vol` × `contractSize` when `volCcy` is empty; `volCcyQuote` is the quote volume.
  */
-function okxCandle(ts: number, r: OkxCandleFields, ctx: OkxContext & { interval: Interval }): Candle {
+function okxCandle(ts: number, r: OkxCandleTuple<unknown>, ctx: OkxContext & { interval: Interval }): Candle {
   return multipliedCandle(
     'okx',
     ctx,
@@ -103,10 +95,7 @@ function okxCandle(ts: number, r: OkxCandleFields, ctx: OkxContext & { interval:
  * built as `okxCandles` builds a REST row's, `volCcy` fallback included.
  * @example okxWsCandle(['1597026383085', '8533.02', '8553.74', '8527.17', '8548.26', '45247', '529.5858061', '5064.48756', '1'], { instrument, interval: '1d' })
  */
-export function okxWsCandle(
-  row: readonly [string, string, string, string, string, string, string, string, string, ...unknown[]],
-  ctx: OkxContext & { interval: Interval },
-): Candle {
+export function okxWsCandle(row: OkxCandleTuple<string>, ctx: OkxContext & { interval: Interval }): Candle {
   return okxCandle(num(row[0], 'ts'), row, ctx);
 }
 

@@ -5,6 +5,7 @@ import { binanceProtocol } from '../../src/clients/binance/ws.js';
 import * as binanceRaw from '../../src/clients/binance/ws-schemas.js';
 import { bybitProtocol } from '../../src/clients/bybit/ws.js';
 import * as bybitRaw from '../../src/clients/bybit/ws-schemas.js';
+import * as okxRestRaw from '../../src/clients/okx/schemas.js';
 import { okxProtocol, okxTopic } from '../../src/clients/okx/ws.js';
 import { backoffDelay } from '../../src/clients/transport/backoff.js';
 import { TypedEmitter } from '../../src/clients/ws/emitter.js';
@@ -14,7 +15,7 @@ import type { WsFrame } from '../../src/clients/ws/types.js';
 import { batchByLength } from '../../src/clients/ws/venue.js';
 import { binanceWsCandle, binanceWsLiquidation } from '../../src/normalize/binance.js';
 import { bybitWsCandle, bybitWsLiquidation } from '../../src/normalize/bybit.js';
-import { okxWsCandle } from '../../src/normalize/okx.js';
+import { decodeOkxCandles, okxCandles, okxWsCandle } from '../../src/normalize/okx.js';
 import { instrument } from './helpers.js';
 
 const fixture = (name: string): string =>
@@ -179,6 +180,44 @@ describe('okx frames', () => {
       close: 8548.26,
       volume: 529.5858061,
     });
+  });
+
+  it('behavior: volCcy "" falls back to vol x ctVal on REST (rows and bytes) and live alike', () => {
+    // candles-1H.json (recorded 2026-08-15) with volCcy blanked, as the venue leaves it on some instruments.
+    const text = readFileSync(
+      new URL('../fixtures/okx/candles-1H-volccy-empty.json', import.meta.url),
+      'utf8',
+    );
+    const body = okxRestRaw.candles.parse(JSON.parse(text));
+    const swap = { ...instrument('okx', 'BTC-USDT-SWAP', 'BTC'), contractSize: 0.01 };
+    const ctx = { instrument: swap, interval: '1h' } as const;
+    const rest = okxCandles(body.data, ctx);
+    expect(rest).toEqual([
+      {
+        source: 'okx',
+        exchange: 'okx',
+        symbol: 'BTC',
+        interval: '1h',
+        ts: 1786816800000,
+        open: 63045.5,
+        high: 63081.5,
+        low: 63013.7,
+        close: 63028,
+        volume: 32101.18 * 0.01,
+        quoteVolume: 20234523.14448,
+      },
+    ]);
+    expect(decodeOkxCandles(new TextEncoder().encode(text), ctx)).toEqual(rest);
+    const business = okxProtocol<unknown>('wss://ws.okx.com:8443', '/ws/v5/business', (p) => ({
+      type: 'data',
+      topic: okxTopic(p.arg),
+      records: p.data.map((row) => okxWsCandle(row as Parameters<typeof okxWsCandle>[0], ctx)),
+    }));
+    const push = JSON.stringify({
+      arg: { channel: 'candle1H', instId: 'BTC-USDT-SWAP' },
+      data: (JSON.parse(text) as { data: unknown[] }).data.slice(1),
+    });
+    expect(business.decode(push)).toEqual([{ type: 'data', topic: 'candle1H:BTC-USDT-SWAP', records: rest }]);
   });
 
   it('default: args of one request stay within 64 KB; 480 requests an hour', () => {
