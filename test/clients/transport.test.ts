@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { connect as createConnection, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BinanceClient } from '../../src/clients/binance/rest.js';
+import { describeNetworkFailure } from '../../src/clients/transport/network.js';
 import { NetworkError, NoEgressError } from '../../src/core/errors.js';
 import { createBinanceSimulator } from '../../src/testing/binance.js';
 import { json, type LocalServer, startLocalServer } from '../../src/testing/http.js';
@@ -218,6 +219,41 @@ describe('network failures say why', () => {
     cleanups.push(() => binance.close());
     return (await binance.serverTime().catch((e: unknown) => e)) as Error & { code?: string };
   };
+
+  it('default: describeNetworkFailure reads the undici cause chain (AggregateError members too) and says whose fault it is', () => {
+    const coded = (code: string, message = code) => Object.assign(new Error(message), { code });
+    const fetchFailed = (cause: unknown) => new TypeError('fetch failed', { cause });
+    const cases: [unknown, boolean, string, boolean][] = [
+      [fetchFailed(coded('ECONNREFUSED')), false, 'connection refused (ECONNREFUSED)', false],
+      [fetchFailed(coded('ECONNREFUSED')), true, 'proxy refused the connection (ECONNREFUSED)', true],
+      [
+        fetchFailed(new AggregateError([coded('ECONNREFUSED'), coded('ECONNREFUSED')])),
+        true,
+        'proxy refused the connection (ECONNREFUSED)',
+        true,
+      ],
+      [
+        fetchFailed(coded('UND_ERR_CONNECT_TIMEOUT')),
+        true,
+        'connecting to the proxy timed out (UND_ERR_CONNECT_TIMEOUT)',
+        true,
+      ],
+      [fetchFailed(coded('EHOSTUNREACH')), false, 'host unreachable (EHOSTUNREACH)', false],
+      [fetchFailed(coded('ECONNRESET')), true, 'connection reset by peer (ECONNRESET)', false],
+      [fetchFailed(coded('CERT_HAS_EXPIRED')), false, 'TLS handshake failed (CERT_HAS_EXPIRED)', false],
+      [
+        fetchFailed(coded('UND_ERR_ABORTED', 'Proxy response (503) !== 200 when HTTP Tunneling')),
+        true,
+        'proxy answered 503 (unavailable) to the tunnel request',
+        true,
+      ],
+      [fetchFailed(new Error('socket hang up')), false, 'connection failed: socket hang up', false],
+      [new TypeError('fetch failed'), false, 'connection failed (no cause given)', false],
+    ];
+    for (const [error, viaProxy, reason, proxyFault] of cases) {
+      expect(describeNetworkFailure(error, viaProxy)).toMatchObject({ reason, proxyFault });
+    }
+  });
 
   it('error: refused, reset, closed, DNS and TLS each name their cause, never only "fetch failed"', async () => {
     const { server } = await venue();

@@ -139,4 +139,31 @@ describe('one egress pool for REST and WebSocket', () => {
     for (const e of events.reconnecting) expect(e.error?.message ?? '').not.toContain('pw-secret');
     await iterator.return?.();
   });
+
+  it('error: an upgrade the server refuses names the status, and the direct egress stays in service', async () => {
+    const clock = testClock();
+    const ws = await new BinanceWsServer({
+      clock,
+      market,
+      instruments: { BTCUSDT: { symbol: 'BTC', multiplier: 1 } },
+    }).start();
+    cleanup.push(() => ws.close());
+    ws.server.refuseNext(1);
+    const client = new BinanceClient({
+      baseUrl: 'http://127.0.0.1:9',
+      wsUrl: ws.url,
+      registry: new SymbolRegistry([instrument('binance', 'BTCUSDT', 'BTC')]),
+    });
+    cleanup.push(() => client.close());
+    const stream = client.watchCandles({ symbols: ['BTC'], interval: '1m', clock, ...TEST_TIMING });
+    const events = record(stream);
+    const iterator = stream[Symbol.asyncIterator]();
+    void iterator.next().catch(() => undefined);
+    await until(() => events.connected.length === 1, 10_000);
+    expect(events.reconnecting[0]?.error?.message).toContain(
+      'Connection failed: server answered 503 to the upgrade',
+    );
+    expect(client.transport.stats()[0]).toMatchObject({ id: 'direct', downUntil: 0, sockets: 2 });
+    await iterator.return?.();
+  });
 });

@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import type { Dispatcher } from 'undici';
 import {
   ClosedError,
   InvalidArgumentError,
@@ -210,7 +211,7 @@ export class Transport {
     url: URL,
     egress: Egress,
     budget: Budget,
-    dispatcher: Awaited<ReturnType<EgressPool['dispatcher']>>,
+    dispatcher: Dispatcher,
     context: AttemptContext,
   ): Promise<TransportResponse<T>> {
     const { adapter } = this.#options;
