@@ -332,14 +332,7 @@ export class PgDriver implements Driver {
       }
       return sent;
     };
-    // Lock keys are integers (validated here), so they can travel in the text of one simple query.
-    for (const [a, b] of locks) {
-      if (a !== (a | 0) || b !== (b | 0)) {
-        throw new TransactionFailure(false, new Error('advisory lock keys must be int4'), 'body');
-      }
-    }
-    const lock = locks.map(([a, b]) => `pg_advisory_xact_lock(${a}, ${b})`).join(', ');
-    const begin = lock ? `BEGIN; SELECT ${lock}` : 'BEGIN';
+    const begin = beginText(locks);
     const name = first ? statementName(first.text) : undefined;
     for (let attempt = 1; ; attempt++) {
       let lease: Lease;
@@ -521,4 +514,18 @@ export class PgliteDriver implements Driver {
   async close(): Promise<void> {
     if (this.#owned) await this.#db.close();
   }
+}
+
+/**
+ * `BEGIN`, with the transaction's advisory locks in the same simple query. Lock keys are integers
+ * (validated here), so they can travel in its text.
+ */
+function beginText(locks: readonly (readonly [number, number])[]): string {
+  for (const [a, b] of locks) {
+    if (a !== (a | 0) || b !== (b | 0)) {
+      throw new TransactionFailure(false, new Error('advisory lock keys must be int4'), 'body');
+    }
+  }
+  const lock = locks.map(([a, b]) => `pg_advisory_xact_lock(${a}, ${b})`).join(', ');
+  return lock ? `BEGIN; SELECT ${lock}` : 'BEGIN';
 }

@@ -1,10 +1,7 @@
 export { DEFAULT_CHUNK_INTERVALS } from './migrations.js';
-export {
-  openPostgresStorage,
-  type PostgresPoolOptions,
-  PostgresStorage,
-  type PostgresStorageOptions,
-} from './storage.js';
+export { openPostgresStorage } from './open.js';
+export type { PostgresPoolOptions, PostgresStorageOptions } from './options.js';
+export { PostgresStorage } from './postgres-storage.js';
 export type {
   PGliteLike,
   PGliteQueryOptions,
