@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { VenueClient } from '../clients/base.js';
+import { backoffDelay } from '../clients/transport/backoff.js';
+import { sleep } from '../clients/transport/sleep.js';
 import { TypedEmitter } from '../clients/ws/emitter.js';
 import {
   type HttpError,
@@ -17,7 +19,7 @@ import { ChunkMarker, chunkSpans, missingSpans, type Span } from './ledger.js';
 import { planSeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
 import { type SeriesIdentity, SeriesState } from './state.js';
 import type { BackfillReport, SeriesOutcome, SeriesReport, SyncEvents, SyncOptions } from './types.js';
-import { iso, sleep } from './util.js';
+import { iso } from './util.js';
 import { BatchWriter, withStorageRetry } from './writer.js';
 
 const MINUTE = 60_000;
@@ -36,12 +38,13 @@ const STORAGE_RETRY_MS = 60_000;
 /**
  * How long to wait before trying a failed chunk again, or `undefined` when the failure is final:
  * bans and rate limits wait until the venue says (`retryAt`), a venue with no egress left, network
- * failures and 5xx that outlived the client's own retries back off exponentially. Validation errors,
+ * failures and 5xx that outlived the client's own retries back off (`backoffDelay`, 0.5–1 s doubling,
+ * capped at 30 s). Validation errors,
  * unknown symbols and other 4xx are final.
  */
 export function chunkRetryDelay(error: unknown, attempt: number, now: number): number | undefined {
   if (!(error instanceof PerpdataError)) return undefined;
-  const backoff = Math.min(30_000, 500 * 2 ** (attempt - 1));
+  const backoff = backoffDelay(attempt - 1, { initialMs: 1_000, maxMs: 30_000 });
   switch (error.code) {
     case 'BANNED':
     case 'RATE_LIMITED': {

@@ -4,10 +4,15 @@
  * and on stop. A failed write is retried while its outcome says it may be (the connection was lost);
  * rows and marks travel together, so the ledger never claims what the table does not hold.
  */
+
+import { backoffDelay } from '../clients/transport/backoff.js';
+import { sleep } from '../clients/transport/sleep.js';
 import { PerpdataError, StorageError } from '../core/errors.js';
 import type { AnyRecord, DataKind, RecordOf } from '../core/types.js';
 import type { CoverageMark, StorageAdapter } from '../storage/adapter.js';
-import { sleep } from './util.js';
+
+/** Backoff of failed storage calls: 0.2–0.4 s, doubling, capped at 5 s. */
+const WRITE_BACKOFF = { initialMs: 400, maxMs: 5_000 } as const;
 
 /** Options of the batch writer. */
 export interface BatchWriterOptions {
@@ -180,7 +185,7 @@ export class BatchWriter {
           this.#o.onCommitted(kind, rows.length, series);
           return;
         }
-        const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
+        const delayMs = backoffDelay(attempt - 1, WRITE_BACKOFF);
         if (!isRetryableStorage(error) || Date.now() - started + delayMs > this.#o.retryForMs) {
           this.#o.onFailed(series, error);
           return;
@@ -226,7 +231,7 @@ export async function withStorageRetry<T>(
     try {
       return await fn();
     } catch (error) {
-      const delayMs = Math.min(5_000, 200 * 2 ** (attempt - 1));
+      const delayMs = backoffDelay(attempt - 1, WRITE_BACKOFF);
       if (!isRetryableStorage(error) || Date.now() - started + delayMs > retryForMs || signal?.aborted)
         throw error;
       onRetry(attempt, delayMs, error);

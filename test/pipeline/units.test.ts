@@ -199,8 +199,10 @@ describe('chunkRetryDelay', () => {
         10_000,
       ),
     ).toBeUndefined();
-    expect(chunkRetryDelay(new NetworkError('reset', ctx), 2, 0)).toBe(1_000);
-    expect(chunkRetryDelay(new HttpError('oops', { ...ctx, status: 502 }), 1, 0)).toBe(500);
+    const reset = chunkRetryDelay(new NetworkError('reset', ctx), 2, 0) as number;
+    expect(reset >= 1_000 && reset <= 2_000).toBe(true); // jittered, doubling
+    const oops = chunkRetryDelay(new HttpError('oops', { ...ctx, status: 502 }), 1, 0) as number;
+    expect(oops >= 500 && oops <= 1_000).toBe(true);
     expect(chunkRetryDelay(new HttpError('bad', { ...ctx, status: 400 }), 1, 0)).toBeUndefined();
     expect(chunkRetryDelay(new ValidationError(ctx, [], {}), 1, 0)).toBeUndefined();
   });
