@@ -1,20 +1,14 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BinanceClient } from '../../src/clients/binance/rest.js';
-import {
-  HistoryRangeError,
-  InvalidArgumentError,
-  UnknownSymbolError,
-  UnsupportedError,
-  ValidationError,
-} from '../../src/core/errors.js';
+import { HistoryRangeError, UnsupportedError, ValidationError } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
 import { decodeBinanceKlines } from '../../src/normalize/binance.js';
-import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { createBinanceSimulator } from '../../src/testing/binance.js';
 import { json, mswHandlers } from '../../src/testing/http.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
 import { collect } from './helpers.js';
+import { venueContract } from './venue-contract.js';
 
 const BASE = 'http://binance.mock';
 const MIN = 60_000;
@@ -35,11 +29,11 @@ afterAll(() => server.close());
 const client = (extra: ConstructorParameters<typeof BinanceClient>[0] = {}) =>
   new BinanceClient({ baseUrl: BASE, now: () => NOW, retryDelayMs: 1, ...extra });
 
-function expectSeries(candles: Candle[], from: number, count: number, symbol: string) {
+function expectSeries(candles: Candle[], from: number, count: number, symbol: string, ms = MIN) {
   expect(candles).toHaveLength(count);
   candles.forEach((c, i) => {
-    const ts = from + i * MIN;
-    const m = market.candle(symbol, ts, MIN);
+    const ts = from + i * ms;
+    const m = market.candle(symbol, ts, ms);
     expect(c.ts).toBe(ts);
     expect(c.open).toBeCloseTo(m.open, 12);
     expect(c.close).toBeCloseTo(m.close, 12);
@@ -53,163 +47,63 @@ function expectSeries(candles: Candle[], from: number, count: number, symbol: st
   });
 }
 
+const KLINES = '/fapi/v1/klines';
+const HOUR = 60 * MIN;
+
+venueContract({
+  name: 'BinanceClient.candles',
+  client,
+  market,
+  now: NOW,
+  hole: HOLE,
+  intercept: (fn) => {
+    intercept = fn;
+  },
+  sim,
+  isCandlePath: (url) => url.pathname === KLINES,
+  // The simulator counts requests, not paths; the cases that count candle requests load the registry
+  // first or count exchangeInfo in.
+  candleCalls: () => sim.stats.requests,
+  expectSeries,
+  // exchangeInfo once, then exactly two kline pages.
+  twoPages: { pageRows: 499, loadRegistry: false, requests: 3 },
+  multiplier: { contracts: '1000PEPEUSDT', reads: [{ symbol: 'PEPE', interval: '1m', count: 10, ms: MIN }] },
+  halfOpen: { t: Date.UTC(2024, 4, 20, 6) },
+  onePage: { what: 'of the smallest weight', check: () => {}, weight: () => sim.stats.weight },
+  holeRead: { loadRegistry: false, calls: (n) => expect(n).toBeLessThanOrEqual(2) },
+  future: { note: 'candle' },
+  unknownSymbol: true,
+  venueUnknownSymbol: {
+    what: '-1121 from the venue',
+    instrument: {
+      exchange: 'binance',
+      instrument: 'GHOSTUSDT',
+      symbol: 'GHOST',
+      quote: 'USDT',
+      multiplier: 1,
+    },
+    from: NOW - HOUR,
+    to: NOW,
+  },
+  drift: {
+    reply: () =>
+      json([[NOW - 120_000, '1', '2', '0.5', '1.5', '', NOW - 60_001, '10', 'many', '1', '1', '0']]),
+    endpoint: KLINES,
+    interval: '1m',
+    from: NOW - 3 * MIN,
+    to: NOW,
+    sample: 'many',
+  },
+  retried: {
+    what: '5xx is',
+    replies: () => [
+      json({ code: -1001, msg: 'Internal error' }, { status: 503 }),
+      json({ code: -1001, msg: 'Internal error' }, { status: 503 }),
+    ],
+  },
+});
+
 describe('BinanceClient.candles', () => {
-  it('default: a range of exactly two pages returns every candle once, in order, with venue values', async () => {
-    const binance = client();
-    const from = Date.UTC(2024, 4, 20);
-    const before = sim.stats.requests;
-    const { rows, pages } = await collect(
-      binance.candles({ symbol: 'BTC', interval: '1m', from, to: from + 2 * 499 * MIN }),
-    );
-    expectSeries(rows, from, 998, 'BTC');
-    expect(pages).toBe(2);
-    // exchangeInfo once, then exactly two kline pages.
-    expect(sim.stats.requests - before).toBe(3);
-    await binance.close();
-  });
-
-  it('behavior: multiplier contracts give prices per one PEPE and volume in PEPE', async () => {
-    const binance = client();
-    const from = Date.UTC(2024, 4, 20, 3);
-    const { rows } = await collect(
-      binance.candles({ symbol: 'PEPE', interval: '1m', from, to: from + 10 * MIN }),
-    );
-    expectSeries(rows, from, 10, 'PEPE');
-    expect(rows[0]!.open).toBeLessThan(0.001);
-    await binance.close();
-  });
-
-  it('behavior: off-by-one-ms bounds are half-open on open time', async () => {
-    const binance = client();
-    const t = Date.UTC(2024, 4, 20, 6);
-    const a = await collect(
-      binance.candles({ symbol: 'BTC', interval: '1m', from: t + 1, to: t + 3 * MIN + 1 }),
-    );
-    expect(a.rows.map((c) => c.ts)).toEqual([t + MIN, t + 2 * MIN, t + 3 * MIN]);
-    const b = await collect(binance.candles({ symbol: 'BTC', interval: '1m', from: t, to: t + 3 * MIN }));
-    expect(b.rows.map((c) => c.ts)).toEqual([t, t + MIN, t + 2 * MIN]);
-    await binance.close();
-  });
-
-  it('behavior: a range inside one page costs one request of the smallest weight', async () => {
-    const binance = client();
-    await binance.registry();
-    const before = { requests: sim.stats.requests, weight: sim.stats.weight };
-    const t = Date.UTC(2024, 4, 21);
-    const { rows, pages } = await collect(
-      binance.candles({ symbol: 'ETH', interval: '5m', from: t, to: t + 50 * 5 * MIN }),
-    );
-    expect(rows).toHaveLength(50);
-    expect(pages).toBe(1);
-    expect(sim.stats.requests - before.requests).toBe(1);
-    expect(sim.stats.weight - before.weight).toBe(1);
-    await binance.close();
-  });
-
-  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
-    const binance = client();
-    const forming = Math.floor(NOW / MIN) * MIN;
-    expect(
-      (await collect(binance.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN })))
-        .rows,
-    ).toEqual([]);
-    expect(
-      (await collect(binance.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
-    ).toEqual([]);
-    await expect(
-      collect(binance.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
-    ).rejects.toBeInstanceOf(InvalidArgumentError);
-    await binance.close();
-  });
-
-  it('behavior: a range that starts before listing starts at the first candle', async () => {
-    const binance = client();
-    const listed = market.asset('PEPE')!.listedAt;
-    const { rows } = await collect(
-      binance.candles({
-        symbol: 'PEPE',
-        interval: '1h',
-        from: listed - 30 * 24 * 60 * MIN,
-        to: listed + 5 * 60 * MIN,
-      }),
-    );
-    expect(rows.map((c) => c.ts)).toEqual([0, 1, 2, 3, 4].map((i) => listed + i * 60 * MIN));
-    await binance.close();
-  });
-
-  it('behavior: a venue-side hole is skipped, not looped on, and stays visible as missing timestamps', async () => {
-    const binance = client();
-    const from = HOLE.from - 5 * MIN;
-    const to = HOLE.to + 5 * MIN;
-    const before = sim.stats.requests;
-    const { rows } = await collect(binance.candles({ symbol: 'ETH', interval: '1m', from, to }));
-    const present = new Set(rows.map((c) => c.ts));
-    expect(rows).toHaveLength(10);
-    for (let ts = HOLE.from; ts < HOLE.to; ts += MIN) expect(present.has(ts)).toBe(false);
-    expect(sim.stats.requests - before).toBeLessThanOrEqual(2);
-    await binance.close();
-  });
-
-  it('behavior: a range ending in the future stops at the last closed candle', async () => {
-    const binance = client();
-    const from = Math.floor(NOW / MIN) * MIN - 600 * MIN;
-    const { rows } = await collect(
-      binance.candles({ symbol: 'BTC', interval: '1m', from, to: NOW + 3_600_000 }),
-    );
-    expect(rows).toHaveLength(600);
-    expect(rows.at(-1)!.ts).toBe(Math.floor(NOW / MIN) * MIN - MIN);
-    await binance.close();
-  });
-
-  it('error: an unknown symbol fails before any data request', async () => {
-    const binance = client();
-    await binance.registry();
-    const before = sim.stats.requests;
-    await expect(
-      collect(binance.candles({ symbol: 'NOPE', interval: '1m', from: NOW - 3_600_000, to: NOW })),
-    ).rejects.toBeInstanceOf(UnknownSymbolError);
-    expect(sim.stats.requests).toBe(before);
-    await binance.close();
-  });
-
-  it('error: -1121 from the venue is an UnknownSymbolError and is not retried', async () => {
-    const registry = new SymbolRegistry([
-      { exchange: 'binance', instrument: 'GHOSTUSDT', symbol: 'GHOST', quote: 'USDT', multiplier: 1 },
-    ]);
-    const binance = client({ registry });
-    let klineCalls = 0;
-    intercept = (url) => {
-      if (url.pathname === '/fapi/v1/klines') klineCalls++;
-      return undefined;
-    };
-    const error = await collect(
-      binance.candles({ symbol: 'GHOST', interval: '1m', from: NOW - 3_600_000, to: NOW }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(UnknownSymbolError);
-    expect(error.message).toContain('GHOSTUSDT');
-    expect(klineCalls).toBe(1);
-    await binance.close();
-  });
-
-  it('error: a drifting payload is a ValidationError naming the endpoint, never retried', async () => {
-    const binance = client();
-    await binance.registry();
-    let calls = 0;
-    intercept = (url) => {
-      if (url.pathname !== '/fapi/v1/klines') return undefined;
-      calls++;
-      return json([[NOW - 120_000, '1', '2', '0.5', '1.5', '', NOW - 60_001, '10', 'many', '1', '1', '0']]);
-    };
-    const error = await collect(
-      binance.candles({ symbol: 'BTC', interval: '1m', from: NOW - 3 * MIN, to: NOW }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error.endpoint).toBe('/fapi/v1/klines');
-    expect(error.sample).toContain('many');
-    expect(calls).toBe(1);
-    await binance.close();
-  });
-
   it('error: a blank price is a ValidationError, never a price of 0', async () => {
     const binance = client();
     await binance.registry();
@@ -260,22 +154,6 @@ describe('BinanceClient.candles', () => {
     ).toBeUndefined();
     expect(general.rows).toHaveLength(30);
     expect(general.rows).toEqual(plain.rows);
-  });
-
-  it('behavior: 5xx is retried and the page still arrives', async () => {
-    const binance = client();
-    await binance.registry();
-    let failures = 2;
-    intercept = (url) =>
-      url.pathname === '/fapi/v1/klines' && failures-- > 0
-        ? json({ code: -1001, msg: 'Internal error' }, { status: 503 })
-        : undefined;
-    const { rows } = await collect(
-      binance.candles({ symbol: 'BTC', interval: '1m', from: NOW - 10 * MIN - 30_000, to: NOW }),
-    );
-    expect(rows).toHaveLength(10);
-    expect(failures).toBe(-1);
-    await binance.close();
   });
 });
 

@@ -1,20 +1,13 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BybitClient } from '../../src/clients/bybit/rest.js';
-import {
-  HttpError,
-  InvalidArgumentError,
-  RateLimitError,
-  UnknownSymbolError,
-  UnsupportedError,
-  ValidationError,
-} from '../../src/core/errors.js';
+import { RateLimitError, UnsupportedError } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
-import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { createBybitSimulator } from '../../src/testing/bybit.js';
 import { json, mswHandlers } from '../../src/testing/http.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
 import { collect } from './helpers.js';
+import { venueContract } from './venue-contract.js';
 
 const BASE = 'http://bybit.mock';
 const BAN_BASE = 'http://bybit-ban.mock';
@@ -61,231 +54,89 @@ function expectSeries(candles: Candle[], from: number, count: number, symbol: st
 }
 
 const klineCalls = () => sim.stats.byPath.get('/v5/market/kline') ?? 0;
+const KLINE = '/v5/market/kline';
 
-describe('BybitClient.candles', () => {
-  it('default: a range of exactly two pages returns every candle once, in order, with venue values', async () => {
-    const bybit = client();
-    await bybit.registry();
-    const from = Date.UTC(2024, 4, 20);
-    const before = sim.stats.requests;
-    const { rows, pages } = await collect(
-      bybit.candles({ symbol: 'BTC', interval: '1m', from, to: from + 2 * 1000 * MIN }),
-    );
-    expectSeries(rows, from, 2000, 'BTC');
-    expect(pages).toBe(2);
-    expect(sim.stats.requests - before).toBe(2);
-    await bybit.close();
-  });
-
-  it('behavior: multiplier contracts (1000PEPEUSDT, SHIB1000USDT) give prices per one coin and volume in coins', async () => {
-    const bybit = client();
-    const from = Date.UTC(2024, 4, 20, 3);
-    const pepe = await collect(bybit.candles({ symbol: 'PEPE', interval: '1m', from, to: from + 10 * MIN }));
-    expectSeries(pepe.rows, from, 10, 'PEPE');
-    expect(pepe.rows[0]!.open).toBeLessThan(0.001);
-    const shib = await collect(bybit.candles({ symbol: 'SHIB', interval: '1h', from, to: from + 5 * HOUR }));
-    expectSeries(shib.rows, from, 5, 'SHIB', HOUR);
-    await bybit.close();
-  });
-
-  it('behavior: off-by-one-ms bounds are half-open on open time', async () => {
-    const bybit = client();
-    const t = Date.UTC(2024, 4, 20, 6);
-    const a = await collect(
-      bybit.candles({ symbol: 'BTC', interval: '1m', from: t + 1, to: t + 3 * MIN + 1 }),
-    );
-    expect(a.rows.map((c) => c.ts)).toEqual([t + MIN, t + 2 * MIN, t + 3 * MIN]);
-    const b = await collect(bybit.candles({ symbol: 'BTC', interval: '1m', from: t, to: t + 3 * MIN }));
-    expect(b.rows.map((c) => c.ts)).toEqual([t, t + MIN, t + 2 * MIN]);
-    const c = await collect(bybit.candles({ symbol: 'BTC', interval: '1m', from: t - 1, to: t + MIN - 1 }));
-    expect(c.rows.map((x) => x.ts)).toEqual([t]);
-    await bybit.close();
-  });
-
-  it('behavior: a range inside one page costs one request asking exactly its periods', async () => {
-    const bybit = client();
-    await bybit.registry();
-    const before = klineCalls();
-    let asked: URL | undefined;
-    intercept = (url) => {
-      if (url.pathname === '/v5/market/kline') asked = url;
-      return undefined;
-    };
-    const t = Date.UTC(2024, 4, 21);
-    const { rows, pages } = await collect(
-      bybit.candles({ symbol: 'ETH', interval: '5m', from: t, to: t + 50 * 5 * MIN }),
-    );
-    expect(rows).toHaveLength(50);
-    expect(pages).toBe(1);
-    expect(klineCalls() - before).toBe(1);
-    expect(asked?.searchParams.get('limit')).toBe('50');
-    expect(asked?.searchParams.get('interval')).toBe('5');
-    expect(asked?.searchParams.get('category')).toBe('linear');
-    await bybit.close();
-  });
-
-  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
-    const bybit = client();
-    const forming = Math.floor(NOW / MIN) * MIN;
-    const empty = await collect(
-      bybit.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN }),
-    );
-    expect(empty.rows).toEqual([]);
-    expect(
-      (await collect(bybit.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
-    ).toEqual([]);
-    await expect(
-      collect(bybit.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
-    ).rejects.toBeInstanceOf(InvalidArgumentError);
-    await bybit.close();
-  });
-
-  it('behavior: a range that starts before listing starts at the first candle', async () => {
-    const bybit = client();
-    const listed = market.asset('PEPE')!.listedAt;
-    const { rows } = await collect(
-      bybit.candles({ symbol: 'PEPE', interval: '1h', from: listed - 30 * 24 * HOUR, to: listed + 5 * HOUR }),
-    );
-    expect(rows.map((c) => c.ts)).toEqual([0, 1, 2, 3, 4].map((i) => listed + i * HOUR));
-    await bybit.close();
-  });
-
-  it('behavior: a venue-side hole is skipped, not looped on, and stays visible as missing timestamps', async () => {
-    const bybit = client();
-    await bybit.registry();
-    const from = HOLE.from - 5 * MIN;
-    const to = HOLE.to + 5 * MIN;
-    const before = klineCalls();
-    const { rows } = await collect(bybit.candles({ symbol: 'ETH', interval: '1m', from, to }));
-    const present = new Set(rows.map((c) => c.ts));
-    expect(rows).toHaveLength(10);
-    for (let ts = HOLE.from; ts < HOLE.to; ts += MIN) expect(present.has(ts)).toBe(false);
-    expect(klineCalls() - before).toBeLessThanOrEqual(2);
-    await bybit.close();
-  });
-
-  it('behavior: a range ending in the future stops at the last closed candle (the forming one is dropped)', async () => {
-    const bybit = client();
-    const from = Math.floor(NOW / MIN) * MIN - 600 * MIN;
-    const { rows } = await collect(bybit.candles({ symbol: 'BTC', interval: '1m', from, to: NOW + HOUR }));
-    expect(rows).toHaveLength(600);
-    expect(rows.at(-1)!.ts).toBe(Math.floor(NOW / MIN) * MIN - MIN);
-    await bybit.close();
-  });
-
-  it('behavior: a venue that serves shorter pages than asked (200) is walked backwards, not taken as the end', async () => {
-    const bybit = client();
-    await bybit.registry();
-    intercept = (url) => {
-      if (url.pathname !== '/v5/market/kline' || url.searchParams.get('limit') === '200') return undefined;
-      const capped = new URL(url);
-      capped.searchParams.set('limit', '200');
-      return sim.handler(new Request(capped), 'direct') as Response;
-    };
-    const from = Date.UTC(2024, 4, 10);
-    const { rows } = await collect(
-      bybit.candles({ symbol: 'BTC', interval: '1m', from, to: from + 700 * MIN }),
-    );
-    expectSeries(rows, from, 700, 'BTC');
-    await bybit.close();
-  });
-
-  it('error: an unknown symbol fails before any data request', async () => {
-    const bybit = client();
-    await bybit.registry();
-    const before = sim.stats.requests;
-    await expect(
-      collect(bybit.candles({ symbol: 'NOPE', interval: '1m', from: NOW - HOUR, to: NOW })),
-    ).rejects.toBeInstanceOf(UnknownSymbolError);
-    expect(sim.stats.requests).toBe(before);
-    await bybit.close();
-  });
-
-  it('error: retCode 10001 "Not supported symbols" inside HTTP 200 is an UnknownSymbolError, not retried', async () => {
-    const registry = new SymbolRegistry([
-      { exchange: 'bybit', instrument: 'GHOSTUSDT', symbol: 'GHOST', quote: 'USDT', multiplier: 1 },
-    ]);
-    const bybit = client({ registry });
-    const before = klineCalls();
-    const error = await collect(
-      bybit.candles({ symbol: 'GHOST', interval: '1m', from: NOW - 3 * HOUR, to: NOW - 2 * HOUR }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(UnknownSymbolError);
-    expect(error.message).toContain('GHOSTUSDT');
-    expect(klineCalls() - before).toBe(1);
-    await bybit.close();
-  });
-
-  it('error: any other retCode is an HttpError, never data, and is not retried', async () => {
-    const bybit = client();
-    await bybit.registry();
-    let calls = 0;
-    intercept = (url) => {
-      if (url.pathname !== '/v5/market/kline') return undefined;
-      calls++;
-      return json({
+venueContract({
+  name: 'BybitClient.candles',
+  client,
+  market,
+  now: NOW,
+  hole: HOLE,
+  intercept: (fn) => {
+    intercept = fn;
+  },
+  sim,
+  isCandlePath: (url) => url.pathname === KLINE,
+  candleCalls: klineCalls,
+  expectSeries,
+  twoPages: { pageRows: 1000, loadRegistry: true, requests: 2 },
+  multiplier: {
+    contracts: '1000PEPEUSDT, SHIB1000USDT',
+    reads: [
+      { symbol: 'PEPE', interval: '1m', count: 10, ms: MIN },
+      { symbol: 'SHIB', interval: '1h', count: 5, ms: HOUR },
+    ],
+  },
+  halfOpen: { t: Date.UTC(2024, 4, 20, 6), belowStart: true },
+  onePage: {
+    what: 'asking exactly its periods',
+    check: (asked) => {
+      expect(asked?.searchParams.get('limit')).toBe('50');
+      expect(asked?.searchParams.get('interval')).toBe('5');
+      expect(asked?.searchParams.get('category')).toBe('linear');
+    },
+  },
+  future: { note: 'candle (the forming one is dropped)' },
+  shortPages: { limit: 200, why: '', how: 'backwards', rows: 700 },
+  unknownSymbol: true,
+  venueUnknownSymbol: {
+    what: 'retCode 10001 "Not supported symbols" inside HTTP 200',
+    instrument: { exchange: 'bybit', instrument: 'GHOSTUSDT', symbol: 'GHOST', quote: 'USDT', multiplier: 1 },
+    from: NOW - 3 * HOUR,
+    to: NOW - 2 * HOUR,
+  },
+  venueError: {
+    what: 'any other retCode',
+    reply: () =>
+      json({
         retCode: 10001,
         retMsg: 'params error: interval invalid',
         result: {},
         retExtInfo: {},
         time: NOW,
-      });
-    };
-    const error = await collect(
-      bybit.candles({ symbol: 'BTC', interval: '1m', from: NOW - 3 * HOUR, to: NOW - 2 * HOUR }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(HttpError);
-    expect(error).not.toBeInstanceOf(ValidationError);
-    expect(error.venueCode).toBe(10001);
-    expect(error.message).toContain('interval invalid');
-    expect(calls).toBe(1);
-    await bybit.close();
-  });
-
-  it('error: a drifting payload is a ValidationError naming the endpoint, never retried', async () => {
-    const bybit = client();
-    await bybit.registry();
-    let calls = 0;
-    intercept = (url) => {
-      if (url.pathname !== '/v5/market/kline') return undefined;
-      calls++;
-      const list = [[String(NOW - 3 * HOUR), '1', '2', '0.5', '1.5', 'many', '10']];
-      return json({
+      }),
+    venueCode: 10001,
+    message: 'interval invalid',
+  },
+  drift: {
+    reply: () =>
+      json({
         retCode: 0,
         retMsg: 'OK',
-        result: { symbol: 'BTCUSDT', category: 'linear', list },
+        result: {
+          symbol: 'BTCUSDT',
+          category: 'linear',
+          list: [[String(NOW - 3 * HOUR), '1', '2', '0.5', '1.5', 'many', '10']],
+        },
         retExtInfo: {},
         time: NOW,
-      });
-    };
-    const error = await collect(
-      bybit.candles({ symbol: 'BTC', interval: '1m', from: NOW - 3 * HOUR, to: NOW - 2 * HOUR }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error.endpoint).toBe('/v5/market/kline');
-    expect(error.sample).toContain('many');
-    expect(calls).toBe(1);
-    await bybit.close();
-  });
+      }),
+    endpoint: KLINE,
+    interval: '1m',
+    from: NOW - 3 * HOUR,
+    to: NOW - 2 * HOUR,
+    sample: 'many',
+  },
+  retried: {
+    what: '5xx and retCode 10016 (server error inside HTTP 200) are',
+    replies: () => [
+      json({ retCode: 10016, retMsg: 'Internal server error', result: {}, retExtInfo: {}, time: NOW }),
+      new Response('bad gateway', { status: 502 }),
+    ],
+  },
+});
 
-  it('behavior: 5xx and retCode 10016 (server error inside HTTP 200) are retried and the page still arrives', async () => {
-    const bybit = client();
-    await bybit.registry();
-    let failures = 2;
-    intercept = (url) => {
-      if (url.pathname !== '/v5/market/kline' || failures-- <= 0) return undefined;
-      return failures === 1
-        ? json({ retCode: 10016, retMsg: 'Internal server error', result: {}, retExtInfo: {}, time: NOW })
-        : new Response('bad gateway', { status: 502 });
-    };
-    const { rows } = await collect(
-      bybit.candles({ symbol: 'BTC', interval: '1m', from: NOW - 10 * MIN - 30_000, to: NOW }),
-    );
-    expect(rows).toHaveLength(10);
-    expect(failures).toBe(-1);
-    await bybit.close();
-  });
-
+describe('BybitClient.candles', () => {
   it('error: HTTP 403 "access too frequent" bans the egress for ten minutes and is not hammered', async () => {
     const bybit = new BybitClient({
       baseUrl: BAN_BASE,

@@ -7,7 +7,6 @@ import {
   InvalidArgumentError,
   UnknownSymbolError,
   UnsupportedError,
-  ValidationError,
 } from '../../src/core/errors.js';
 import type { Candle, Exchange } from '../../src/core/types.js';
 import { type InstrumentInfo, SymbolRegistry } from '../../src/normalize/symbols.js';
@@ -15,6 +14,7 @@ import { createCoinalyzeSimulator } from '../../src/testing/coinalyze.js';
 import { json, mswHandlers } from '../../src/testing/http.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
 import { collect } from './helpers.js';
+import { venueContract } from './venue-contract.js';
 
 const BASE = 'http://coinalyze.mock/v1';
 const BUDGET_BASE = 'http://coinalyze-budget.mock/v1';
@@ -90,6 +90,53 @@ function expectSeries(
 
 const historyCalls = () => sim.stats.requests;
 
+venueContract({
+  name: 'CoinalyzeClient.candles',
+  client,
+  market,
+  now: NOW,
+  hole: HOLE,
+  intercept: (fn) => {
+    intercept = fn;
+  },
+  sim,
+  isCandlePath: (url) => url.pathname.endsWith('/ohlcv-history'),
+  candleCalls: historyCalls,
+  expectSeries: (candles, from, count, symbol, ms = MIN) =>
+    expectSeries(candles, from, count, symbol, ms, 'binance'),
+  halfOpen: {
+    t: Date.UTC(2024, 5, 1, 6),
+    asked: {
+      note: 'times go out in seconds',
+      check: (asked, t) => {
+        expect(asked?.searchParams.get('from')).toBe(String(t / 1000));
+        expect(asked?.searchParams.get('to')).toBe(String((t + 3 * MIN) / 1000 - 1));
+        expect(asked?.searchParams.get('interval')).toBe('1min');
+      },
+    },
+  },
+  beforeListing: { interval: '1d', step: DAY },
+  holeRead: { loadRegistry: true, calls: (n) => expect(n).toBe(1) },
+  future: {
+    note: 'bucket (the forming one is dropped)',
+    interval: '1h',
+    step: HOUR,
+    ahead: 5 * HOUR,
+    count: 30,
+  },
+  drift: {
+    note: 'milliseconds instead of seconds',
+    reply: () =>
+      json([
+        { symbol: 'BTCUSDT_PERP.A', history: [{ t: NOW - 3 * HOUR, o: 1, h: 2, l: 0.5, c: 1.5, v: 10 }] },
+      ]),
+    endpoint: '/ohlcv-history',
+    interval: '1h',
+    from: NOW - 3 * HOUR,
+    to: NOW - 2 * HOUR,
+  },
+});
+
 describe('CoinalyzeClient.candles', () => {
   it('default: hourly candles with taker-buy volume, the key sent as the api_key header only', async () => {
     let queryKey = false;
@@ -152,77 +199,6 @@ describe('CoinalyzeClient.candles', () => {
       multiplier: 1000,
     });
     expect(registry.toInstrument('okx', 'BTC').instrument).toBe('BTCUSDT_PERP.3');
-    await coinalyze.close();
-  });
-
-  it('behavior: off-by-one-ms bounds are half-open on open time; times go out in seconds', async () => {
-    const coinalyze = client();
-    let asked: URL | undefined;
-    intercept = (url) => {
-      if (url.pathname.endsWith('/ohlcv-history')) asked = url;
-      return undefined;
-    };
-    const t = Date.UTC(2024, 5, 1, 6);
-    const a = await collect(
-      coinalyze.candles({ symbol: 'BTC', interval: '1m', from: t + 1, to: t + 3 * MIN + 1 }),
-    );
-    expect(a.rows.map((c) => c.ts)).toEqual([t + MIN, t + 2 * MIN, t + 3 * MIN]);
-    const b = await collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: t, to: t + 3 * MIN }));
-    expect(b.rows.map((c) => c.ts)).toEqual([t, t + MIN, t + 2 * MIN]);
-    expect(asked?.searchParams.get('from')).toBe(String(t / 1000));
-    expect(asked?.searchParams.get('to')).toBe(String((t + 3 * MIN) / 1000 - 1));
-    expect(asked?.searchParams.get('interval')).toBe('1min');
-    await coinalyze.close();
-  });
-
-  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
-    const coinalyze = client();
-    const forming = Math.floor(NOW / MIN) * MIN;
-    expect(
-      (await collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN })))
-        .rows,
-    ).toEqual([]);
-    expect(
-      (await collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
-    ).toEqual([]);
-    await expect(
-      collect(coinalyze.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
-    ).rejects.toBeInstanceOf(InvalidArgumentError);
-    await coinalyze.close();
-  });
-
-  it('behavior: a range that starts before listing starts at the first candle', async () => {
-    const coinalyze = client();
-    const listed = market.asset('PEPE')!.listedAt;
-    const { rows } = await collect(
-      coinalyze.candles({ symbol: 'PEPE', interval: '1d', from: listed - 30 * DAY, to: listed + 5 * DAY }),
-    );
-    expect(rows.map((c) => c.ts)).toEqual([0, 1, 2, 3, 4].map((i) => listed + i * DAY));
-    await coinalyze.close();
-  });
-
-  it('behavior: a venue-side hole is skipped and stays visible as missing timestamps', async () => {
-    const coinalyze = client();
-    await coinalyze.registry();
-    const before = historyCalls();
-    const { rows } = await collect(
-      coinalyze.candles({ symbol: 'ETH', interval: '1m', from: HOLE.from - 5 * MIN, to: HOLE.to + 5 * MIN }),
-    );
-    const present = new Set(rows.map((c) => c.ts));
-    expect(rows).toHaveLength(10);
-    for (let ts = HOLE.from; ts < HOLE.to; ts += MIN) expect(present.has(ts)).toBe(false);
-    expect(historyCalls() - before).toBe(1);
-    await coinalyze.close();
-  });
-
-  it('behavior: a range ending in the future stops at the last closed bucket (the forming one is dropped)', async () => {
-    const coinalyze = client();
-    const from = Math.floor(NOW / HOUR) * HOUR - 30 * HOUR;
-    const { rows } = await collect(
-      coinalyze.candles({ symbol: 'BTC', interval: '1h', from, to: NOW + 5 * HOUR }),
-    );
-    expect(rows).toHaveLength(30);
-    expect(rows.at(-1)!.ts).toBe(Math.floor(NOW / HOUR) * HOUR - HOUR);
     await coinalyze.close();
   });
 
@@ -303,26 +279,6 @@ describe('CoinalyzeClient.candles', () => {
     expect(everything).not.toContain(secret);
     expect(everything).toContain('***');
     await bad.close();
-  });
-
-  it('error: a drifting payload (milliseconds instead of seconds) is a ValidationError, never retried', async () => {
-    const coinalyze = client();
-    await coinalyze.registry();
-    let calls = 0;
-    intercept = (url) => {
-      if (!url.pathname.endsWith('/ohlcv-history')) return undefined;
-      calls++;
-      return json([
-        { symbol: 'BTCUSDT_PERP.A', history: [{ t: NOW - 3 * HOUR, o: 1, h: 2, l: 0.5, c: 1.5, v: 10 }] },
-      ]);
-    };
-    const error = await collect(
-      coinalyze.candles({ symbol: 'BTC', interval: '1h', from: NOW - 3 * HOUR, to: NOW - 2 * HOUR }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error.endpoint).toBe('/ohlcv-history');
-    expect(calls).toBe(1);
-    await coinalyze.close();
   });
 
   it('behavior: 5xx is retried; 429 waits out Retry-After, then the page arrives', async () => {

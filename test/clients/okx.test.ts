@@ -1,20 +1,13 @@
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { OkxClient, type OkxClientOptions } from '../../src/clients/okx/rest.js';
-import {
-  HistoryRangeError,
-  HttpError,
-  InvalidArgumentError,
-  UnknownSymbolError,
-  UnsupportedError,
-  ValidationError,
-} from '../../src/core/errors.js';
+import { HistoryRangeError, UnsupportedError } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
-import { SymbolRegistry } from '../../src/normalize/symbols.js';
 import { json, mswHandlers } from '../../src/testing/http.js';
 import { SyntheticMarket } from '../../src/testing/market.js';
 import { createOkxSimulator } from '../../src/testing/okx.js';
 import { collect } from './helpers.js';
+import { venueContract } from './venue-contract.js';
 
 const BASE = 'http://okx.mock';
 const STRICT_BASE = 'http://okx-strict.mock';
@@ -90,22 +83,75 @@ function expectSeries(candles: Candle[], from: number, count: number, symbol: st
 }
 
 const candleCalls = () => sim.stats.byPath.get('/api/v5/market/history-candles') ?? 0;
+const CANDLES = '/api/v5/market/history-candles';
+
+venueContract({
+  name: 'OkxClient.candles',
+  client,
+  market,
+  now: NOW,
+  hole: HOLE,
+  intercept: (fn) => {
+    intercept = fn;
+  },
+  sim,
+  isCandlePath: (url) => url.pathname === CANDLES,
+  candleCalls,
+  expectSeries,
+  twoPages: { pageRows: 300, loadRegistry: true, requests: 2 },
+  halfOpen: { t: Date.UTC(2024, 4, 20, 6) },
+  onePage: {
+    what: 'with both exclusive cursors',
+    check: (asked, t) => {
+      expect(asked?.searchParams.get('before')).toBe(String(t - 1));
+      expect(asked?.searchParams.get('after')).toBe(String(t + 50 * 5 * MIN));
+      expect(asked?.searchParams.get('bar')).toBe('5m');
+    },
+  },
+  future: { note: 'candle (confirm decides)' },
+  shortPages: { limit: 100, why: ', as older docs say', how: 'with after = oldest', rows: 450 },
+  unknownSymbol: true,
+  venueUnknownSymbol: {
+    what: '51001 inside HTTP 200',
+    instrument: {
+      exchange: 'okx',
+      instrument: 'GHOST-USDT-SWAP',
+      symbol: 'GHOST',
+      quote: 'USDT',
+      multiplier: 1,
+      contractSize: 1,
+    },
+    from: NOW - 3 * HOUR,
+    to: NOW - 2 * HOUR,
+  },
+  venueError: {
+    what: '51000 inside HTTP 200',
+    reply: () => json({ code: '51000', data: [], msg: 'Parameter bar error' }),
+    venueCode: '51000',
+  },
+  drift: {
+    reply: () =>
+      json({
+        code: '0',
+        msg: '',
+        data: [[String(NOW - 3 * HOUR), '1', '2', '0.5', '1.5', 'many', '1', '1', '1']],
+      }),
+    endpoint: CANDLES,
+    interval: '1m',
+    from: NOW - 3 * HOUR,
+    to: NOW - 2 * HOUR,
+    sample: 'many',
+  },
+  retried: {
+    what: '5xx and 50013 (system busy) are',
+    replies: () => [
+      json({ code: '50013', data: [], msg: 'System is busy, please try again later' }),
+      json({ code: '50001', data: [], msg: 'Service temporarily unavailable' }, { status: 503 }),
+    ],
+  },
+});
 
 describe('OkxClient.candles', () => {
-  it('default: a range of exactly two pages returns every candle once, in order, with venue values', async () => {
-    const okx = client();
-    await okx.registry();
-    const from = Date.UTC(2024, 4, 20);
-    const before = sim.stats.requests;
-    const { rows, pages } = await collect(
-      okx.candles({ symbol: 'BTC', interval: '1m', from, to: from + 600 * MIN }),
-    );
-    expectSeries(rows, from, 600, 'BTC');
-    expect(pages).toBe(2);
-    expect(sim.stats.requests - before).toBe(2);
-    await okx.close();
-  });
-
   it('behavior: contract counts become coins with ctVal (PEPE: 10,000,000 per contract)', async () => {
     const okx = client();
     await okx.registry();
@@ -130,201 +176,11 @@ describe('OkxClient.candles', () => {
     await okx.close();
   });
 
-  it('behavior: off-by-one-ms bounds are half-open on open time', async () => {
-    const okx = client();
-    const t = Date.UTC(2024, 4, 20, 6);
-    const a = await collect(okx.candles({ symbol: 'BTC', interval: '1m', from: t + 1, to: t + 3 * MIN + 1 }));
-    expect(a.rows.map((c) => c.ts)).toEqual([t + MIN, t + 2 * MIN, t + 3 * MIN]);
-    const b = await collect(okx.candles({ symbol: 'BTC', interval: '1m', from: t, to: t + 3 * MIN }));
-    expect(b.rows.map((c) => c.ts)).toEqual([t, t + MIN, t + 2 * MIN]);
-    await okx.close();
-  });
-
-  it('behavior: a range inside one page costs one request with both exclusive cursors', async () => {
-    const okx = client();
-    await okx.registry();
-    const before = candleCalls();
-    let asked: URL | undefined;
-    intercept = (url) => {
-      if (url.pathname === '/api/v5/market/history-candles') asked = url;
-      return undefined;
-    };
-    const t = Date.UTC(2024, 4, 21);
-    const { rows, pages } = await collect(
-      okx.candles({ symbol: 'ETH', interval: '5m', from: t, to: t + 50 * 5 * MIN }),
-    );
-    expect(rows).toHaveLength(50);
-    expect(pages).toBe(1);
-    expect(candleCalls() - before).toBe(1);
-    expect(asked?.searchParams.get('before')).toBe(String(t - 1));
-    expect(asked?.searchParams.get('after')).toBe(String(t + 50 * 5 * MIN));
-    expect(asked?.searchParams.get('bar')).toBe('5m');
-    await okx.close();
-  });
-
   it('behavior: daily candles use the UTC-aligned bar (1Dutc)', async () => {
     const okx = client();
     const from = Date.UTC(2024, 4, 1);
     const { rows } = await collect(okx.candles({ symbol: 'BTC', interval: '1d', from, to: from + 3 * DAY }));
     expectSeries(rows, from, 3, 'BTC', DAY);
-    await okx.close();
-  });
-
-  it('behavior: an empty range yields nothing ([t, t) too); an inverted one is an InvalidArgumentError', async () => {
-    const okx = client();
-    const forming = Math.floor(NOW / MIN) * MIN;
-    expect(
-      (await collect(okx.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming + MIN }))).rows,
-    ).toEqual([]);
-    expect(
-      (await collect(okx.candles({ symbol: 'BTC', interval: '1m', from: forming, to: forming }))).rows,
-    ).toEqual([]);
-    await expect(
-      collect(okx.candles({ symbol: 'BTC', interval: '1m', from: forming + MIN, to: forming })),
-    ).rejects.toBeInstanceOf(InvalidArgumentError);
-    await okx.close();
-  });
-
-  it('behavior: a range that starts before listing starts at the first candle', async () => {
-    const okx = client();
-    const listed = market.asset('PEPE')!.listedAt;
-    const { rows } = await collect(
-      okx.candles({ symbol: 'PEPE', interval: '1h', from: listed - 30 * DAY, to: listed + 5 * HOUR }),
-    );
-    expect(rows.map((c) => c.ts)).toEqual([0, 1, 2, 3, 4].map((i) => listed + i * HOUR));
-    await okx.close();
-  });
-
-  it('behavior: a venue-side hole is skipped, not looped on, and stays visible as missing timestamps', async () => {
-    const okx = client();
-    await okx.registry();
-    const before = candleCalls();
-    const { rows } = await collect(
-      okx.candles({ symbol: 'ETH', interval: '1m', from: HOLE.from - 5 * MIN, to: HOLE.to + 5 * MIN }),
-    );
-    const present = new Set(rows.map((c) => c.ts));
-    expect(rows).toHaveLength(10);
-    for (let ts = HOLE.from; ts < HOLE.to; ts += MIN) expect(present.has(ts)).toBe(false);
-    expect(candleCalls() - before).toBeLessThanOrEqual(2);
-    await okx.close();
-  });
-
-  it('behavior: a range ending in the future stops at the last closed candle (confirm decides)', async () => {
-    const okx = client();
-    const from = Math.floor(NOW / MIN) * MIN - 600 * MIN;
-    const { rows } = await collect(okx.candles({ symbol: 'BTC', interval: '1m', from, to: NOW + HOUR }));
-    expect(rows).toHaveLength(600);
-    expect(rows.at(-1)!.ts).toBe(Math.floor(NOW / MIN) * MIN - MIN);
-    await okx.close();
-  });
-
-  it('behavior: pages shorter than asked (100, as older docs say) are walked with after = oldest', async () => {
-    const okx = client();
-    await okx.registry();
-    intercept = (url) => {
-      if (url.pathname !== '/api/v5/market/history-candles' || url.searchParams.get('limit') === '100')
-        return undefined;
-      const capped = new URL(url);
-      capped.searchParams.set('limit', '100');
-      return sim.handler(new Request(capped), 'direct') as Response;
-    };
-    const from = Date.UTC(2024, 4, 10);
-    const { rows } = await collect(
-      okx.candles({ symbol: 'BTC', interval: '1m', from, to: from + 450 * MIN }),
-    );
-    expectSeries(rows, from, 450, 'BTC');
-    await okx.close();
-  });
-
-  it('error: an unknown symbol fails before any data request', async () => {
-    const okx = client();
-    await okx.registry();
-    const before = sim.stats.requests;
-    await expect(
-      collect(okx.candles({ symbol: 'NOPE', interval: '1m', from: NOW - HOUR, to: NOW })),
-    ).rejects.toBeInstanceOf(UnknownSymbolError);
-    expect(sim.stats.requests).toBe(before);
-    await okx.close();
-  });
-
-  it('error: 51001 inside HTTP 200 is an UnknownSymbolError and is not retried', async () => {
-    const registry = new SymbolRegistry([
-      {
-        exchange: 'okx',
-        instrument: 'GHOST-USDT-SWAP',
-        symbol: 'GHOST',
-        quote: 'USDT',
-        multiplier: 1,
-        contractSize: 1,
-      },
-    ]);
-    const okx = client({ registry });
-    const before = candleCalls();
-    const error = await collect(
-      okx.candles({ symbol: 'GHOST', interval: '1m', from: NOW - 3 * HOUR, to: NOW - 2 * HOUR }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(UnknownSymbolError);
-    expect(error.message).toContain('GHOST-USDT-SWAP');
-    expect(candleCalls() - before).toBe(1);
-    await okx.close();
-  });
-
-  it('error: 51000 inside HTTP 200 is an HttpError, never data, and is not retried', async () => {
-    const okx = client();
-    await okx.registry();
-    let calls = 0;
-    intercept = (url) => {
-      if (url.pathname !== '/api/v5/market/history-candles') return undefined;
-      calls++;
-      return json({ code: '51000', data: [], msg: 'Parameter bar error' });
-    };
-    const error = await collect(
-      okx.candles({ symbol: 'BTC', interval: '1m', from: NOW - 3 * HOUR, to: NOW - 2 * HOUR }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(HttpError);
-    expect(error.venueCode).toBe('51000');
-    expect(calls).toBe(1);
-    await okx.close();
-  });
-
-  it('error: a drifting payload is a ValidationError naming the endpoint, never retried', async () => {
-    const okx = client();
-    await okx.registry();
-    let calls = 0;
-    intercept = (url) => {
-      if (url.pathname !== '/api/v5/market/history-candles') return undefined;
-      calls++;
-      return json({
-        code: '0',
-        msg: '',
-        data: [[String(NOW - 3 * HOUR), '1', '2', '0.5', '1.5', 'many', '1', '1', '1']],
-      });
-    };
-    const error = await collect(
-      okx.candles({ symbol: 'BTC', interval: '1m', from: NOW - 3 * HOUR, to: NOW - 2 * HOUR }),
-    ).catch((e) => e);
-    expect(error).toBeInstanceOf(ValidationError);
-    expect(error.endpoint).toBe('/api/v5/market/history-candles');
-    expect(error.sample).toContain('many');
-    expect(calls).toBe(1);
-    await okx.close();
-  });
-
-  it('behavior: 5xx and 50013 (system busy) are retried and the page still arrives', async () => {
-    const okx = client();
-    await okx.registry();
-    let failures = 2;
-    intercept = (url) => {
-      if (url.pathname !== '/api/v5/market/history-candles' || failures-- <= 0) return undefined;
-      return failures === 1
-        ? json({ code: '50013', data: [], msg: 'System is busy, please try again later' })
-        : json({ code: '50001', data: [], msg: 'Service temporarily unavailable' }, { status: 503 });
-    };
-    const { rows } = await collect(
-      okx.candles({ symbol: 'BTC', interval: '1m', from: NOW - 10 * MIN - 30_000, to: NOW }),
-    );
-    expect(rows).toHaveLength(10);
-    expect(failures).toBe(-1);
     await okx.close();
   });
 
