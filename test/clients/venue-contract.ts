@@ -103,6 +103,7 @@ export function venueContract(v: VenueTable): void {
   });
 }
 
+/** Registers the paging cases (long only because it holds several `it` blocks, each short). */
 function pagingCases(v: VenueTable): void {
   const { twoPages, multiplier, onePage, shortPages } = v;
   if (twoPages)
@@ -174,6 +175,7 @@ function pagingCases(v: VenueTable): void {
     });
 }
 
+/** Registers the range cases (long only because it holds several `it` blocks, each short). */
 function rangeCases(v: VenueTable): void {
   const { halfOpen, future } = v;
   const beforeListing = v.beforeListing ?? { interval: '1h', step: HOUR };
@@ -265,6 +267,7 @@ function rangeCases(v: VenueTable): void {
   });
 }
 
+/** Registers the error cases (long only because it holds several `it` blocks, each short). */
 function errorCases(v: VenueTable): void {
   const { venueUnknownSymbol, venueError, drift, retried } = v;
   const now = v.now;
