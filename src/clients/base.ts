@@ -11,6 +11,7 @@ import type {
   OpenInterest,
   PredictedFunding,
   RecordOf,
+  Source,
 } from '../core/types.js';
 import { type InstrumentInfo, SymbolRegistry } from '../normalize/symbols.js';
 import type { Capabilities, HistoryKind, KindCapability, SeriesParams } from './capabilities.js';
@@ -84,7 +85,7 @@ export interface VenueDefaults {
  */
 export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
   /** Venue name. */
-  abstract readonly venue: Exchange | 'coinalyze';
+  abstract readonly venue: Source;
   /** The venue whose instruments the registry maps (differs from `venue` for Coinalyze). */
   protected abstract get registryExchange(): Exchange;
   /** The shared HTTP transport (egress statistics, budgets). */

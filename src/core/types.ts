@@ -1,14 +1,15 @@
 import type { Interval } from './intervals.js';
+import { VENUE_IDS, type VenueId, type VenueOfRole, venuesOfRole } from './venues.js';
 
-/** Venues whose instruments perpdata maps (`exchange` of a record). */
-export const EXCHANGES = ['binance', 'bybit', 'okx'] as const;
+/** Venues whose instruments perpdata maps (`exchange` of a record): the `'exchange'` entries of `VENUES`. */
+export const EXCHANGES: readonly Exchange[] = venuesOfRole('exchange');
 /** A venue that lists the instrument a record describes. */
-export type Exchange = (typeof EXCHANGES)[number];
+export type Exchange = VenueOfRole<'exchange'>;
 
-/** Who served the data (`source` of a record): a venue itself, or Coinalyze for a venue's instrument. */
-export const SOURCES = ['binance', 'bybit', 'okx', 'coinalyze'] as const;
+/** Who served the data (`source` of a record): a venue itself, or Coinalyze for a venue's instrument; every key of `VENUES`. */
+export const SOURCES: readonly Source[] = VENUE_IDS;
 /** Who served a record. */
-export type Source = (typeof SOURCES)[number];
+export type Source = VenueId;
 
 /** Every kind of record perpdata fetches, stores or derives. */
 export const DATA_KINDS = [

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../core/errors.js';
 import { INTERVALS, type Interval, intervalMs } from '../core/intervals.js';
 import { toEpochMs } from '../core/time.js';
 import type { Exchange, LongShortKind, SeriesKey, Source } from '../core/types.js';
+import { isExchangeVenue } from '../core/venues.js';
 import type { DeriveOptions, SyncOptions } from './types.js';
 
 /** Options after validation, with defaults applied. */
@@ -62,7 +63,8 @@ function positiveInteger(name: string, value: unknown, fallback: number): number
 /** Where a client's records come from and which venue's instruments they describe. */
 export function venueOf(client: VenueClient): { source: Source; exchange: Exchange } {
   const source = client.venue;
-  const exchange = source === 'coinalyze' ? (client as unknown as { exchange: Exchange }).exchange : source;
+  // An exchange lists its own instruments; an aggregator (Coinalyze) serves one underlying `exchange`.
+  const exchange = isExchangeVenue(source) ? source : (client as unknown as { exchange: Exchange }).exchange;
   return { source, exchange };
 }
 

@@ -6,16 +6,12 @@
 import { scaledClock, systemClock, type WsClock } from '../clients/ws/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { type TimeInput, toEpochMs } from '../core/time.js';
-import type { Exchange } from '../core/types.js';
+import { type Exchange, SOURCES } from '../core/types.js';
+import type { LiveVenueId, VenueId } from '../core/venues.js';
 import { splitMultiplier } from '../normalize/symbols.js';
-import {
-  BINANCE_INSTRUMENTS,
-  type BinanceSimOptions,
-  binanceInstruments,
-  createBinanceSimulator,
-} from './binance.js';
-import { BYBIT_INSTRUMENTS, type BybitSimOptions, bybitInstruments, createBybitSimulator } from './bybit.js';
-import { type CoinalyzeSimOptions, createCoinalyzeSimulator } from './coinalyze.js';
+import { BINANCE_INSTRUMENTS, binanceInstruments, createBinanceSimulator } from './binance.js';
+import { BYBIT_INSTRUMENTS, bybitInstruments, createBybitSimulator } from './bybit.js';
+import { createCoinalyzeSimulator } from './coinalyze.js';
 import {
   connectionReset,
   isConnectionReset,
@@ -25,17 +21,97 @@ import {
   type VenueHandler,
 } from './http.js';
 import { type SyntheticAsset, type SyntheticHole, SyntheticMarket } from './market.js';
-import { createOkxSimulator, OKX_INSTRUMENTS, type OkxSimOptions, okxInstruments } from './okx.js';
+import { createOkxSimulator, OKX_INSTRUMENTS, okxInstruments } from './okx.js';
 import { BinanceWsServer } from './ws/binance.js';
 import { BybitWsServer } from './ws/bybit.js';
 import { OkxWsServer } from './ws/okx.js';
 
-/** The venues `simulateVenues` serves over HTTP. */
-export const SIMULATED_VENUES = ['binance', 'bybit', 'okx', 'coinalyze'] as const;
+/** The venues `simulateVenues` serves over HTTP: every venue of the registry (`SOURCES`). */
+export const SIMULATED_VENUES: readonly SimulatedVenue[] = SOURCES;
 /** One of `SIMULATED_VENUES`. */
-export type SimulatedVenue = (typeof SIMULATED_VENUES)[number];
-/** The venues with a WebSocket server too (all but Coinalyze). */
-export type SimulatedExchange = Exclude<SimulatedVenue, 'coinalyze'>;
+export type SimulatedVenue = VenueId;
+/** The venues with a WebSocket server too (the registry's `live` venues: all but Coinalyze). */
+export type SimulatedExchange = LiveVenueId;
+
+/**
+ * The simulation's per-venue table: each venue's HTTP simulator and its 5xx body in the venue's own
+ * error shape. Keyed by the registry (`src/core/venues.ts`): a venue added there and missing here is a
+ * compile error.
+ */
+const SIMULATORS = {
+  binance: {
+    create: createBinanceSimulator,
+    serverError: (status: number) =>
+      json(
+        { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' },
+        { status },
+      ),
+  },
+  bybit: {
+    create: createBybitSimulator,
+    serverError: (status: number) =>
+      json({ retCode: 10016, retMsg: 'Internal server error.', result: {}, retExtInfo: {} }, { status }),
+  },
+  okx: {
+    create: createOkxSimulator,
+    serverError: (status: number) =>
+      json(
+        { code: '50001', msg: 'Service temporarily unavailable. Please try again later.', data: [] },
+        { status },
+      ),
+  },
+  coinalyze: {
+    create: createCoinalyzeSimulator,
+    serverError: (status: number) => json({ message: 'Internal server error' }, { status }),
+  },
+} as const satisfies {
+  readonly [V in SimulatedVenue]: {
+    create(market: SyntheticMarket, options: never): { readonly handler: VenueHandler };
+    serverError(status: number): Response;
+  };
+};
+
+/** A 5xx body in the venue's own error shape. */
+const serverError = (venue: SimulatedVenue, status: number): Response =>
+  SIMULATORS[venue].serverError(status);
+
+/** Each live venue's static instrument table and WebSocket server, over the simulation's market (compiler-checked against the registry). */
+const LIVE = {
+  binance: {
+    instruments: BINANCE_INSTRUMENTS,
+    server: (clock: SimulationClock, market: SyntheticMarket) =>
+      new BinanceWsServer({ clock, market, instruments: listed(market, binanceInstruments(market)) }),
+  },
+  bybit: {
+    instruments: BYBIT_INSTRUMENTS,
+    server: (clock: SimulationClock, market: SyntheticMarket) =>
+      new BybitWsServer({ clock, market, instruments: listed(market, bybitInstruments(market)) }),
+  },
+  okx: {
+    instruments: OKX_INSTRUMENTS,
+    server: (clock: SimulationClock, market: SyntheticMarket) =>
+      new OkxWsServer({ clock, market, instruments: listed(market, okxInstruments(market)) }),
+  },
+} as const satisfies {
+  readonly [V in SimulatedExchange]: {
+    readonly instruments: Readonly<Record<string, { readonly symbol: string }>>;
+    server(
+      clock: SimulationClock,
+      market: SyntheticMarket,
+    ): { readonly url: string; start(): Promise<unknown>; close(): Promise<void> };
+  };
+};
+
+/** The entries of an instrument table whose asset the market lists. */
+function listed<T extends { symbol: string }>(
+  market: SyntheticMarket,
+  table: Record<string, T>,
+): Record<string, T> {
+  return Object.fromEntries(Object.entries(table).filter(([, i]) => market.asset(i.symbol)));
+}
+
+/** The options a venue's simulator takes. */
+type SimOptionsOf<V extends SimulatedVenue> = NonNullable<Parameters<(typeof SIMULATORS)[V]['create']>[1]>;
 
 /** The clock of a simulation: `now()` for simulators and clients, timers for the WebSocket servers and `watch*` (`clock` param). */
 export interface SimulationClock extends WsClock {
@@ -43,13 +119,10 @@ export interface SimulationClock extends WsClock {
   readonly speed: number;
 }
 
-/** Per-venue simulator options passed through (rate budgets, retention, ban lengths; budgets run on the real clock); `now`, `budgetNow` and `intercept` are set by `simulateVenues`. */
-export interface SimulationBudgets {
-  readonly binance?: Omit<BinanceSimOptions, 'now' | 'budgetNow' | 'intercept'>;
-  readonly bybit?: Omit<BybitSimOptions, 'now' | 'budgetNow' | 'intercept'>;
-  readonly okx?: Omit<OkxSimOptions, 'now' | 'budgetNow' | 'intercept'>;
-  readonly coinalyze?: Omit<CoinalyzeSimOptions, 'now' | 'budgetNow' | 'intercept' | 'apiKeys'>;
-}
+/** Per-venue simulator options passed through (rate budgets, retention, ban lengths; budgets run on the real clock); `now`, `budgetNow`, `intercept` (and Coinalyze's `apiKeys`) are set by `simulateVenues`. */
+export type SimulationBudgets = {
+  readonly [V in SimulatedVenue]?: Omit<SimOptionsOf<V>, 'now' | 'budgetNow' | 'intercept' | 'apiKeys'>;
+};
 
 /** Options of `simulateVenues`. */
 export interface SimulateVenuesOptions {
@@ -140,11 +213,7 @@ export interface VenueCounters {
 }
 
 /** Request counters of a simulation, per venue and per path. */
-export interface SimulationStats {
-  readonly binance: VenueCounters;
-  readonly bybit: VenueCounters;
-  readonly okx: VenueCounters;
-  readonly coinalyze: VenueCounters;
+export interface SimulationStats extends Readonly<Record<SimulatedVenue, VenueCounters>> {
   /** Requests to `venue` (every venue when omitted), to `path` only when given. */
   requests(venue?: SimulatedVenue, path?: string): number;
   /** Zeroes every counter (e.g. before a second backfill, to count its tail requests). */
@@ -180,29 +249,20 @@ export interface Simulation {
   readonly market: SyntheticMarket;
   /** The shared clock. */
   readonly clock: SimulationClock;
+  /** Where each venue listens (`wsUrl` on the live venues only). */
   readonly urls: {
-    readonly binance: SimulatedEndpoints;
-    readonly bybit: SimulatedEndpoints;
-    readonly okx: SimulatedEndpoints;
-    readonly coinalyze: { readonly baseUrl: string };
+    readonly [V in SimulatedVenue]: V extends SimulatedExchange
+      ? SimulatedEndpoints
+      : { readonly baseUrl: string };
   };
   readonly stats: SimulationStats;
   readonly faults: SimulationFaults;
   /** The venue handlers with the fault layer and counters, e.g. for `mswHandlers(baseUrl, sim.handlers.okx)`. */
   readonly handlers: Readonly<Record<SimulatedVenue, VenueHandler>>;
   /** The simulators themselves (their own statistics and budgets). */
-  readonly simulators: {
-    readonly binance: ReturnType<typeof createBinanceSimulator>;
-    readonly bybit: ReturnType<typeof createBybitSimulator>;
-    readonly okx: ReturnType<typeof createOkxSimulator>;
-    readonly coinalyze: ReturnType<typeof createCoinalyzeSimulator>;
-  };
+  readonly simulators: { readonly [V in SimulatedVenue]: ReturnType<(typeof SIMULATORS)[V]['create']> };
   /** The WebSocket servers, with their own fault switches (`server.dropAll()`, `server.refuseNext(n)`, …); absent with `ws: false`. */
-  readonly ws: {
-    readonly binance?: BinanceWsServer;
-    readonly bybit?: BybitWsServer;
-    readonly okx?: OkxWsServer;
-  };
+  readonly ws: { readonly [V in SimulatedExchange]?: ReturnType<(typeof LIVE)[V]['server']> };
   /** Client options for a venue: base URLs and the shared `now`. */
   clientOptions(venue: SimulatedExchange): SimulatedClientOptions;
   /** Client options for Coinalyze over one underlying exchange (default `'binance'`), with the accepted key. */
@@ -218,29 +278,6 @@ function draw(seed: number, text: string): number {
   h = Math.imul(h ^ (h >>> 15), 2246822507);
   h = Math.imul(h ^ (h >>> 13), 3266489909);
   return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
-}
-
-/** A 5xx body in the venue's own error shape. */
-function serverError(venue: SimulatedVenue, status: number): Response {
-  switch (venue) {
-    case 'binance':
-      return json(
-        { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' },
-        { status },
-      );
-    case 'bybit':
-      return json(
-        { retCode: 10016, retMsg: 'Internal server error.', result: {}, retExtInfo: {} },
-        { status },
-      );
-    case 'okx':
-      return json(
-        { code: '50001', msg: 'Service temporarily unavailable. Please try again later.', data: [] },
-        { status },
-      );
-    case 'coinalyze':
-      return json({ message: 'Internal server error' }, { status });
-  }
 }
 
 interface Rule {
@@ -272,6 +309,14 @@ const checkStatus = (status: number): void => {
     throw new InvalidArgumentError(`status must be a 5xx code, got ${status}`);
 };
 
+/** One value per venue of the registry, in registry order. */
+function perVenueOf<T>(make: (venue: SimulatedVenue) => T): Record<SimulatedVenue, T> {
+  return Object.fromEntries(SIMULATED_VENUES.map((venue) => [venue, make(venue)])) as Record<
+    SimulatedVenue,
+    T
+  >;
+}
+
 const counters = (): VenueCounters => ({ requests: 0, byPath: new Map(), byStatus: new Map(), resets: 0 });
 
 /**
@@ -280,11 +325,7 @@ const counters = (): VenueCounters => ({ requests: 0, byPath: new Map(), byStatu
  * or suffix that a client would read as a bundle, e.g. `1000X` or `X1000`).
  */
 const STATIC_ASSETS = new Set(
-  [
-    ...Object.values(BINANCE_INSTRUMENTS),
-    ...Object.values(BYBIT_INSTRUMENTS),
-    ...Object.values(OKX_INSTRUMENTS),
-  ].map((i) => i.symbol),
+  Object.values(LIVE).flatMap((venue) => Object.values(venue.instruments).map((i) => i.symbol)),
 );
 const isSupportedAsset = (symbol: string): boolean =>
   STATIC_ASSETS.has(symbol) ||
@@ -321,22 +362,19 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
     ...(options.assets ? { assets: [...options.assets] } : {}),
     ...(options.holes ? { holes: [...options.holes] } : {}),
   });
-  const simulators = {
+  const simulators = perVenueOf((venue) =>
     // Rate budgets and bans run on the real clock, as the clients' do: a frozen or fast market clock
     // must not freeze a budget window (or expire it at the clock's speed).
-    binance: createBinanceSimulator(market, { ...budgets.binance, now, budgetNow: Date.now }),
-    bybit: createBybitSimulator(market, { ...budgets.bybit, now, budgetNow: Date.now }),
-    okx: createOkxSimulator(market, { ...budgets.okx, now, budgetNow: Date.now }),
-    coinalyze: createCoinalyzeSimulator(market, {
-      ...budgets.coinalyze,
+    (SIMULATORS[venue].create as (market: SyntheticMarket, options: object) => unknown)(market, {
+      ...budgets[venue],
       now,
-      apiKeys: [apiKey],
       budgetNow: Date.now,
+      ...(venue === 'coinalyze' ? { apiKeys: [apiKey] } : {}),
     }),
-  };
+  ) as Simulation['simulators'];
 
   // Counters and faults.
-  const perVenue = { binance: counters(), bybit: counters(), okx: counters(), coinalyze: counters() };
+  const perVenue = perVenueOf(counters);
   const stats: SimulationStats = {
     ...perVenue,
     requests(venue, path) {
@@ -491,12 +529,7 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       c.byStatus.set(response.status, (c.byStatus.get(response.status) ?? 0) + 1);
       return response;
     };
-  const handlers: Record<SimulatedVenue, VenueHandler> = {
-    binance: wrap('binance', simulators.binance.handler),
-    bybit: wrap('bybit', simulators.bybit.handler),
-    okx: wrap('okx', simulators.okx.handler),
-    coinalyze: wrap('coinalyze', simulators.coinalyze.handler),
-  };
+  const handlers = perVenueOf((venue) => wrap(venue, simulators[venue].handler));
   if (options.faults?.errorRate !== undefined && options.faults.errorRate > 0) {
     faults.errorRate(options.faults.errorRate, {
       ...(options.faults.status !== undefined ? { status: options.faults.status } : {}),
@@ -519,31 +552,20 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       closers.push(() => server.close());
       http[venue] = server;
     }
-    const listed = <T extends { symbol: string }>(table: Record<string, T>): Record<string, T> =>
-      Object.fromEntries(Object.entries(table).filter(([, i]) => market.asset(i.symbol)));
-    const ws: { binance?: BinanceWsServer; bybit?: BybitWsServer; okx?: OkxWsServer } = {};
+    const ws: { -readonly [V in SimulatedExchange]?: ReturnType<(typeof LIVE)[V]['server']> } = {};
     if (startWs) {
-      ws.binance = await new BinanceWsServer({
-        clock,
-        market,
-        instruments: listed(binanceInstruments(market)),
-      }).start();
-      closers.push(() => ws.binance!.close());
-      ws.bybit = await new BybitWsServer({
-        clock,
-        market,
-        instruments: listed(bybitInstruments(market)),
-      }).start();
-      closers.push(() => ws.bybit!.close());
-      ws.okx = await new OkxWsServer({ clock, market, instruments: listed(okxInstruments(market)) }).start();
-      closers.push(() => ws.okx!.close());
+      for (const venue of Object.keys(LIVE) as SimulatedExchange[]) {
+        const server = LIVE[venue].server(clock, market);
+        await server.start();
+        closers.push(() => server.close());
+        (ws as Record<SimulatedExchange, typeof server>)[venue] = server;
+      }
     }
-    const urls = {
-      binance: { baseUrl: http.binance.url, wsUrl: ws.binance?.url ?? '' },
-      bybit: { baseUrl: http.bybit.url, wsUrl: ws.bybit?.url ?? '' },
-      okx: { baseUrl: http.okx.url, wsUrl: ws.okx?.url ?? '' },
-      coinalyze: { baseUrl: http.coinalyze.url },
-    };
+    const urls = perVenueOf((venue) =>
+      Object.hasOwn(LIVE, venue)
+        ? { baseUrl: http[venue].url, wsUrl: ws[venue as SimulatedExchange]?.url ?? '' }
+        : { baseUrl: http[venue].url },
+    ) as Simulation['urls'];
     function clientOptions(venue: SimulatedExchange): SimulatedClientOptions;
     function clientOptions(venue: 'coinalyze', exchange?: Exchange): SimulatedCoinalyzeOptions;
     function clientOptions(
@@ -551,7 +573,7 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       exchange: Exchange = 'binance',
     ): SimulatedClientOptions | SimulatedCoinalyzeOptions {
       if (venue === 'coinalyze') return { baseUrl: urls.coinalyze.baseUrl, apiKey, now, exchange };
-      const endpoints = urls[venue];
+      const endpoints = urls[venue] as SimulatedEndpoints | undefined;
       if (!endpoints) throw new InvalidArgumentError(`simulateVenues: no venue ${String(venue)}`);
       return { baseUrl: endpoints.baseUrl, wsUrl: endpoints.wsUrl, now };
     }

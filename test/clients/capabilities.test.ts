@@ -15,7 +15,8 @@ import { CoinalyzeClient } from '../../src/clients/coinalyze/rest.js';
 import { OkxClient } from '../../src/clients/okx/rest.js';
 import { InvalidArgumentError, UnsupportedError } from '../../src/core/errors.js';
 import { countPeriods, floorToInterval, INTERVALS, type Interval } from '../../src/core/intervals.js';
-import { DATA_KINDS, type Exchange } from '../../src/core/types.js';
+import { DATA_KINDS, type Exchange, SOURCES, type Source } from '../../src/core/types.js';
+import { VENUES as REGISTRY } from '../../src/core/venues.js';
 import { createBinanceSimulator } from '../../src/testing/binance.js';
 import { createBybitSimulator } from '../../src/testing/bybit.js';
 import { createCoinalyzeSimulator } from '../../src/testing/coinalyze.js';
@@ -43,7 +44,7 @@ const sims = {
   bybit: createBybitSimulator(market, { now, requestLimit: 1e9 }),
   okx: createOkxSimulator(market, { now }),
   coinalyze: createCoinalyzeSimulator(market, { now, callLimit: 1e9 }),
-};
+} satisfies Record<Source, unknown>;
 const server = setupServer(
   ...mswHandlers('http://binance.mock', sims.binance.handler),
   ...mswHandlers('http://bybit.mock', sims.bybit.handler),
@@ -63,9 +64,10 @@ const venues = {
       exchange,
       rateLimit: lifted,
     }),
-};
-type Venue = keyof typeof venues;
-const VENUES = Object.keys(venues) as Venue[];
+} satisfies Record<Source, unknown>;
+type Venue = Source;
+/** The README's columns: the registry's venues, in its order. */
+const VENUES: readonly Venue[] = SOURCES;
 const requests = (venue: Venue) => sims[venue].stats.requests;
 
 beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
@@ -74,12 +76,6 @@ afterAll(() => server.close());
 // ---------------------------------------------------------------------------------------------
 // The README table, rendered from `capabilities`.
 
-const TITLES: Record<Venue, string> = {
-  binance: 'Binance USDⓈ-M',
-  bybit: 'Bybit v5 linear',
-  okx: 'OKX v5 USDT swaps',
-  coinalyze: 'Coinalyze v1 (per venue)',
-};
 const T0 = Date.UTC(2026, 0, 15, 12, 7);
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -120,7 +116,7 @@ function cell(c: KindCapability | null): string {
 
 function renderTable(): string {
   const clients = VENUES.map((v) => venues[v]());
-  const header = `| kind | ${VENUES.map((v) => TITLES[v]).join(' | ')} |`;
+  const header = `| kind | ${VENUES.map((v) => REGISTRY[v].title).join(' | ')} |`;
   const rule = `| --- | ${VENUES.map(() => '---').join(' | ')} |`;
   const rows = HISTORY_KINDS.map(
     (kind) => `| \`${kind}\` | ${clients.map((c) => cell(c.capabilities.kinds[kind])).join(' | ')} |`,
