@@ -1,8 +1,9 @@
 /** Guards the public surface: the export names of every entry point are pinned in a snapshot. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { declaredExports } from './entry-points.js';
 
 const entries = {
   perpdata: () => import('../src/index.js'),
@@ -59,6 +60,55 @@ describe('public surface', () => {
       expect(names).toMatchSnapshot();
     });
   }
+
+  for (const [name, names] of declaredExports()) {
+    it(`default: type-only export names of ${name}`, () => {
+      expect(names.filter((n) => n.space === 'type').map((n) => n.name)).toMatchSnapshot();
+    });
+  }
+
+  it('behavior: the compiler and the runtime agree on the value exports', async () => {
+    for (const [name, names] of declaredExports()) {
+      const runtime = Object.keys(await entries[name]()).sort();
+      expect(
+        names.filter((n) => n.space === 'value').map((n) => n.name),
+        name,
+      ).toEqual(runtime);
+    }
+  });
+
+  it('default: LiveStream and VenueClient are types only (aliases, so the .d.ts exports no class either)', async () => {
+    const clients = await import('../src/clients/index.js');
+    // @ts-expect-error a type, not a value: streams come from `watch*()`
+    expect(clients.LiveStream).toBeUndefined();
+    // @ts-expect-error a type, not a value: clients come from their venue's constructor
+    expect(clients.VenueClient).toBeUndefined();
+  });
+
+  it('behavior: barrels list their exports; only the root re-exports whole entry points', () => {
+    const barrels = (readdirSync(src, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('index.ts'))
+      .map((f) => f.split('\\').join('/'));
+    expect(barrels).toContain('clients/ws/index.ts');
+    const allowed = new Set([
+      './clients/index.js',
+      './core/index.js',
+      './derive/index.js',
+      './normalize/index.js',
+      './pipeline/index.js',
+      './storage/index.js',
+    ]);
+    for (const file of barrels) {
+      const stars = [
+        ...readFileSync(join(src, file), 'utf8').matchAll(/export\s*\*\s*(?:as\s+\w+\s+)?from\s*'([^']+)'/g),
+      ];
+      for (const [, specifier] of stars) {
+        expect(file === 'index.ts' && allowed.has(specifier!), `${file}: export * from '${specifier}'`).toBe(
+          true,
+        );
+      }
+    }
+  });
 
   it('behavior: the root re-exports every subpath export', async () => {
     const root = new Set(Object.keys(await import('../src/index.js')));

@@ -1,21 +1,33 @@
-export type { SeriesRequest, SnapshotKind, SnapshotParams, VenueClient } from './base.js';
-export * from './binance/index.js';
-export * from './bybit/index.js';
+/**
+ * `perpdata/clients`: one client per venue (`BinanceClient`, `BybitClient`, `OkxClient`,
+ * `CoinalyzeClient`), what each serves (`capabilities`), their options, the live stream type and the
+ * retry policy. Transport, protocols, streams, processors and page sizes are internal.
+ */
+export type { SnapshotKind, SnapshotParams } from './base.js';
+export { BINANCE_DEFAULT_RATE_LIMIT, BinanceClient } from './binance/index.js';
+export { BYBIT_DEFAULT_RATE_LIMIT, BybitClient } from './bybit/index.js';
 export {
-  BINANCE_CAPABILITIES,
-  BINANCE_STATS_PERIODS,
-  BINANCE_STATS_RETENTION_MS,
   type Capabilities,
-  DEFAULT_FUNDING_PERIOD_MS,
   HISTORY_KINDS,
   type HistoryKind,
   type KindCapability,
   type SeriesParams,
-  SNAPSHOT_POLL_MS,
 } from './capabilities.js';
-export * from './coinalyze/index.js';
-export * from './okx/index.js';
+export {
+  COINALYZE_DEFAULT_RATE_LIMIT,
+  CoinalyzeClient,
+  type CoinalyzeClientOptions,
+  type CoinalyzeHistoryParams,
+  type CoinalyzeManyParams,
+} from './coinalyze/index.js';
+export { OKX_RATE_LIMITS, OkxClient, type OkxClientOptions } from './okx/index.js';
 export { classifyError, type RetryDecision } from './transport/retry.js';
+/**
+ * `LiveStream` and `VenueClient` are type aliases, not the classes: streams come from `watch*()` and
+ * clients from their venue's constructor (a `LiveStream`'s constructor takes a plan, a processor and
+ * the client's egress pool, none of them public).
+ */
+export type { LiveStream, VenueClient } from './type-exports.js';
 export type {
   ClientOptions,
   ClientWarning,
@@ -24,4 +36,15 @@ export type {
   Logger,
   RateLimit,
 } from './types.js';
-export * from './ws/index.js';
+export type {
+  BackoffOptions,
+  GapWindow,
+  ReconnectReason,
+  StreamEvents,
+  WatchCandlesParams,
+  WatchLiquidationsParams,
+  WatchOpenInterestParams,
+  WatchOptions,
+  WatchSymbolsParams,
+  WsClock,
+} from './ws/index.js';

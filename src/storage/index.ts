@@ -1,3 +1,7 @@
+/**
+ * `perpdata/storage`: the `StorageAdapter` contract, `MemoryStorage`, and `PostgresStorage` on a `pg`
+ * pool, a connection string or PGlite, with the structural database types it accepts.
+ */
 export {
   CONFLICT_POLICIES,
   COVERAGE_STATES,
@@ -18,4 +22,20 @@ export {
   type WriteResult,
 } from './adapter.js';
 export { MemoryStorage, type MemoryStorageOptions } from './memory.js';
-export * from './postgres/index.js';
+export {
+  DEFAULT_CHUNK_INTERVALS,
+  openPostgresStorage,
+  type PGliteLike,
+  type PGliteQueryOptions,
+  type PGliteResultLike,
+  type PGliteTransactionLike,
+  type PgClientLike,
+  type PgPoolClientLike,
+  type PgPoolLike,
+  type PgQueryable,
+  type PgQueryResultLike,
+  type PostgresHandle,
+  type PostgresPoolOptions,
+  PostgresStorage,
+  type PostgresStorageOptions,
+} from './postgres/index.js';

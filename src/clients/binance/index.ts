@@ -1,2 +1,2 @@
-export { BINANCE_DEFAULT_RATE_LIMIT, BINANCE_KLINE_PAGE, BinanceClient, binanceKlineWeight } from './rest.js';
-export * from './ws.js';
+/** Binance USDⓈ-M: the client and its published budget. Protocol, streams and page sizes stay internal. */
+export { BINANCE_DEFAULT_RATE_LIMIT, BinanceClient } from './rest.js';

@@ -1,8 +1,6 @@
-export { COINALYZE_RETENTION_POINTS } from '../capabilities.js';
+/** Coinalyze v1: the client, its options and parameters, and its published budget. Page sizes stay internal. */
 export {
   COINALYZE_DEFAULT_RATE_LIMIT,
-  COINALYZE_MAX_SYMBOLS,
-  COINALYZE_PAGE,
   CoinalyzeClient,
   type CoinalyzeClientOptions,
   type CoinalyzeHistoryParams,
