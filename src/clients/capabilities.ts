@@ -3,6 +3,9 @@
  * how far back the venue keeps each kind (`earliest`) and the natural polling cadence. The clients
  * clamp ranges with these `earliest` functions, `history()` dispatches on them, the pipeline and the
  * README's venue × kind table read them: there is no second copy of a retention window.
+ *
+ * The builders (`intervalKind`, `fundingKind`, `predictedSnapshot`, `liveOnly`, `latestRows`) are
+ * exported for a new venue's table, written in its own folder (not part of the public surface).
  */
 import {
   addInterval,
@@ -98,10 +101,11 @@ export function periodMs(interval: Interval): number {
   return interval === '1M' ? 31 * DAY : intervalMs(interval);
 }
 
-const always = (): number => Number.NEGATIVE_INFINITY;
+/** Keeps everything since listing. */
+export const always = (): number => Number.NEGATIVE_INFINITY;
 
 /** The oldest period of a venue that keeps the latest `rows` periods, with one period of margin for clocks. */
-function latestRows(rows: number) {
+export function latestRows(rows: number) {
   return (now: number, interval: Interval = '5m'): number =>
     addInterval(floorToInterval(now, interval), interval, -(rows - 2));
 }
@@ -112,7 +116,7 @@ function binanceStatsEarliest(now: number, interval: Interval = '5m'): number {
 }
 
 /** A capability on a grid of intervals. */
-function intervalKind(
+export function intervalKind(
   intervals: readonly Interval[],
   defaultInterval: Interval,
   extra: Partial<Pick<KindCapability, 'rest' | 'live' | 'ratioKinds' | 'earliest'>> = {},
@@ -129,12 +133,12 @@ function intervalKind(
 }
 
 /** Settled funding: the instrument's own period (`fundingPeriod()`); polled every default period. */
-function fundingKind(earliest: KindCapability['earliest'] = always): KindCapability {
+export function fundingKind(earliest: KindCapability['earliest'] = always): KindCapability {
   return { rest: 'history', live: false, intervals: [], earliest, pollMs: () => DEFAULT_FUNDING_PERIOD_MS };
 }
 
 /** The accruing rate as a current value (REST snapshot, and streamed). */
-const predictedSnapshot: KindCapability = {
+export const predictedSnapshot: KindCapability = {
   rest: 'snapshot',
   live: true,
   intervals: [],
@@ -143,7 +147,7 @@ const predictedSnapshot: KindCapability = {
 };
 
 /** Only streamed (no REST at all); summed per period of `intervals`. */
-function liveOnly(intervals: readonly Interval[]): KindCapability {
+export function liveOnly(intervals: readonly Interval[]): KindCapability {
   return {
     rest: 'none',
     live: true,
@@ -156,7 +160,7 @@ function liveOnly(intervals: readonly Interval[]): KindCapability {
 
 const ALL_INTERVALS: readonly Interval[] = INTERVALS;
 /** Periods the live liquidation streams sum into (any fixed interval; 1m by default). */
-const LIVE_PERIODS: readonly Interval[] = ALL_INTERVALS.filter((i) => i !== '1M');
+export const LIVE_PERIODS: readonly Interval[] = ALL_INTERVALS.filter((i) => i !== '1M');
 
 /** Binance USDⓈ-M. */
 export const BINANCE_CAPABILITIES: Capabilities = {

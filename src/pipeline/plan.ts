@@ -81,7 +81,7 @@ export function resolveOptions(options: SyncOptions): ResolvedOptions {
   const seen = new Set<string>();
   for (const [i, client] of clients.entries()) {
     if (!client || typeof client.history !== 'function' || !client.capabilities)
-      fail(`clients[${i}] is not a venue client (BinanceClient, BybitClient, OkxClient, CoinalyzeClient)`);
+      fail(`clients[${i}] is not a venue client (a client of perpdata/clients, e.g. BinanceClient)`);
     const { source, exchange } = venueOf(client);
     const id = `${source}:${exchange}`;
     if (seen.has(id)) fail(`clients[${i}] serves ${id} like an earlier client; pass one client per venue`);
