@@ -107,5 +107,6 @@ describe('examples/backfill.ts', () => {
     expect(second.stdout).toContain('0 holes recorded');
     // The tail: a request or two per series that has a new period, against pages of two days.
     expect(requestsOf(second.stdout)).toBeLessThan(requestsOf(first.stdout) / 3);
-  }, 120_000);
+    // Two full runs on embedded PGlite: about a minute on a quiet 2-core machine, more under load.
+  }, 300_000);
 });

@@ -1,7 +1,7 @@
 /**
  * The scenario's backfill in a child process, for SIGKILL tests: it prints `KILL ME` and stops
- * making progress at a chosen point (`in-write`: inside the N-th write transaction, after its first
- * statement and before COMMIT; `after-write`: right after the N-th write committed, before the next
+ * making progress at a chosen point (`in-write`: inside the N-th write transaction, its rows and marks
+ * sent and COMMIT not; `after-write`: right after the N-th write committed, before the next
  * page is written), and the parent kills it there with SIGKILL.
  *
  *   PERPDATA_CHILD='{"urls":…,"db":"postgres://…","schema":"…","kill":"in-write","at":3}' tsx test/pipeline/child.ts
@@ -28,22 +28,16 @@ const stop = (): Promise<never> => {
 
 const pool = new pg.Pool({ connectionString: config.db, max: 4 });
 pool.on('error', () => {});
-let inTransaction = false;
-let statements = 0;
+let writeTransaction = false;
 let transactions = 0;
 const { handle } = instrument(pool, {
   async after(text) {
-    if (text.startsWith('BEGIN')) {
-      inTransaction = true;
-      statements = 0;
-      transactions++;
-    } else if (text === 'COMMIT' || text === 'ROLLBACK') inTransaction = false;
-    else if (
-      inTransaction &&
-      ++statements === 1 &&
-      config.kill === 'in-write' &&
-      transactions === config.at
-    ) {
+    // A write of rows begins with BEGIN and its ledger lock in one statement.
+    if (text.startsWith('BEGIN')) writeTransaction = /pg_advisory_xact_lock/.test(text);
+  },
+  async before(text) {
+    // Inside the N-th write: its rows and marks are sent, COMMIT is not.
+    if (text === 'COMMIT' && writeTransaction && ++transactions === config.at && config.kill === 'in-write') {
       await stop();
     }
   },
