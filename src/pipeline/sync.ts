@@ -382,27 +382,40 @@ export class Sync {
       });
     }
     // Round-robin over series: chunk 1 of every series, then chunk 2, ... so that a short series
-    // finishes early and a long one does not hold the others back.
-    const order: Chunk[] = [];
-    for (let round = 0; queue.some((q) => round < q.length); round++) {
-      for (const q of queue) {
-        const chunk = q[round];
-        if (chunk) order.push(chunk);
+    // finishes early and a long one does not hold the others back. A series is fetched by one worker
+    // at a time: the client already keeps `concurrency` pages of it in flight per egress, and more
+    // would only hold more pages in memory.
+    let cursor = 0;
+    const busy = new Set<SeriesState>();
+    const take = (): Chunk | undefined => {
+      for (let i = 0; i < queue.length; i++) {
+        const q = queue[(cursor + i) % queue.length] as Chunk[];
+        const head = q[0];
+        if (!head || busy.has(head.state)) continue;
+        cursor = (cursor + i + 1) % queue.length;
+        return q.shift();
       }
-    }
-    let next = 0;
+      return undefined;
+    };
     const worker = async () => {
-      while (next < order.length && !signal.aborted) {
-        const chunk = order[next++] as Chunk;
-        if (chunk.state.outcome !== 'done') continue;
-        await this.#fetchChunk(chunk, writer, signal);
+      for (let chunk = take(); chunk && !signal.aborted; chunk = take()) {
+        if (chunk.state.outcome !== 'done') {
+          chunk.state.chunksLeft--;
+          continue;
+        }
+        busy.add(chunk.state);
+        try {
+          await this.#fetchChunk(chunk, writer, signal);
+        } finally {
+          busy.delete(chunk.state);
+        }
         chunk.state.chunksLeft--;
         if (chunk.state.chunksLeft === 0 && chunk.state.outcome === 'done')
           await this.#finish(chunk.state, writer);
       }
     };
     await Promise.all(
-      Array.from({ length: Math.min(o.seriesConcurrency, Math.max(1, order.length)) }, worker),
+      Array.from({ length: Math.min(o.seriesConcurrency, Math.max(1, queue.length)) }, worker),
     );
     if (signal.aborted) {
       for (const state of states) {
