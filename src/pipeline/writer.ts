@@ -13,6 +13,8 @@ import type { CoverageMark, StorageAdapter } from '../storage/adapter.js';
 
 /** Backoff of failed storage calls: 0.2–0.4 s, doubling, capped at 5 s. */
 const WRITE_BACKOFF = { initialMs: 400, maxMs: 5_000 } as const;
+/** Rows that start the next batch of a buffer as soon as its previous write is done. */
+const EAGER_ROWS = 1_000;
 
 /** Options of the batch writer. */
 export interface BatchWriterOptions {
@@ -144,8 +146,9 @@ export class BatchWriter {
       for (const id of series.keys()) this.#settle(id);
       for (const resolve of [...this.#drained]) resolve();
       this.#drained.clear();
-      // More arrived while this batch was written: the next batch goes now, or at its time bound.
-      if (b.rows.length >= this.#o.maxRows) void this.#start(b);
+      // More arrived while this batch was written: a batch of a useful size goes now (rows wait at most
+      // one write, so fewer of them outlive the young generation), a trickle at its time bound.
+      if (b.rows.length >= Math.min(this.#o.maxRows, EAGER_ROWS)) void this.#start(b);
       else if ((b.rows.length > 0 || b.marks.length > 0) && !b.timer) {
         b.timer = setTimeout(() => this.#start(b), this.#o.maxDelayMs);
       }
