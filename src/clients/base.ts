@@ -215,8 +215,24 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
     });
   }
 
-  /** The venue's dispatch from a checked `history()` request to its history method. */
-  protected abstract historyOf(kind: HistoryKind, request: SeriesRequest): AsyncIterable<AnyRecord[]>;
+  /**
+   * The dispatch from a checked `history()` request to the history method of the same name: every
+   * venue names its methods after the kinds, with `{ symbol, from, to, interval?, kind?, signal? }`
+   * (`kind` the ratio population). A venue whose method takes something else overrides this.
+   */
+  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
+    const method = (this as unknown as Record<HistoryKind, (params: object) => AsyncIterable<AnyRecord[]>>)[
+      kind
+    ];
+    return method.call(this, {
+      symbol: r.symbol,
+      from: r.from,
+      to: r.to,
+      ...(r.interval === undefined ? {} : { interval: r.interval }),
+      ...(kind === 'longShortRatio' ? { kind: r.ratioKind } : {}),
+      ...signalOf(r.signal),
+    });
+  }
 
   /**
    * The current value of `kind` for one symbol, where the venue has a current-value endpoint

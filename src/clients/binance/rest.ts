@@ -39,21 +39,12 @@ import {
 } from '../../normalize/binance.js';
 import { normaliseAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import {
-  intervalOf,
-  LiveVenueClient,
-  type SeriesRequest,
-  type SnapshotKind,
-  type SnapshotParams,
-  type StreamContext,
-  signalOf,
-} from '../base.js';
+import { LiveVenueClient, type SnapshotKind, type SnapshotParams, type StreamContext } from '../base.js';
 import {
   BINANCE_CAPABILITIES,
   BINANCE_STATS_PERIODS,
   type Capabilities,
   DEFAULT_FUNDING_PERIOD_MS,
-  type HistoryKind,
 } from '../capabilities.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import { normalisedPages, type Schema, type VenueAdapter } from '../transport/index.js';
@@ -390,25 +381,6 @@ export class BinanceClient extends LiveVenueClient {
     throw new UnsupportedError(
       'Binance has no public REST history of liquidations; use CoinalyzeClient.liquidations',
     );
-  }
-
-  /** `history()`'s dispatch to the methods above. */
-  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
-    const base = { symbol: r.symbol, from: r.from, to: r.to, ...signalOf(r.signal) };
-    switch (kind) {
-      case 'candles':
-        return this.candles({ ...base, interval: intervalOf(r) });
-      case 'funding':
-        return this.funding(base);
-      case 'openInterest':
-        return this.openInterest({ ...base, interval: intervalOf(r) });
-      case 'longShortRatio':
-        return this.longShortRatio({ ...base, interval: intervalOf(r), kind: r.ratioKind });
-      case 'takerVolume':
-        return this.takerVolume({ ...base, interval: intervalOf(r) });
-      default:
-        return this.liquidations({ ...base, interval: intervalOf(r) });
-    }
   }
 
   /** Current predicted funding (`premiumIndex`). */

@@ -41,7 +41,6 @@ import {
 import { normaliseAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
 import {
-  intervalOf,
   type SeriesRequest,
   type SnapshotKind,
   type SnapshotParams,
@@ -496,24 +495,17 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
    * predicted funding in 1h buckets, open interest in base units only (USD would cost a second call
    * per page: use `openInterest({ usd: true })`).
    */
-  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
-    const base = { symbol: r.symbol, from: r.from, to: r.to, ...signalOf(r.signal) };
-    switch (kind) {
-      case 'candles':
-        return this.candles({ ...base, interval: intervalOf(r) });
-      case 'funding':
-        return this.funding(base);
-      case 'predictedFunding':
-        return this.predictedFunding({ ...base, interval: '1h' });
-      case 'openInterest':
-        return this.openInterest({ ...base, interval: intervalOf(r) });
-      case 'longShortRatio':
-        return this.longShortRatio({ ...base, interval: intervalOf(r), kind: r.ratioKind });
-      case 'liquidations':
-        return this.liquidations({ ...base, interval: intervalOf(r) });
-      default:
-        return this.takerVolume(base);
-    }
+
+  /** `history()`'s dispatch: predicted funding is read in 1 h buckets (the kind has no interval). */
+  protected override historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
+    if (kind !== 'predictedFunding') return super.historyOf(kind, r);
+    return this.predictedFunding({
+      symbol: r.symbol,
+      from: r.from,
+      to: r.to,
+      interval: '1h',
+      ...signalOf(r.signal),
+    });
   }
 
   /**

@@ -38,19 +38,10 @@ import {
   okxTakerVolume,
 } from '../../normalize/okx.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import {
-  intervalOf,
-  LiveVenueClient,
-  type SeriesRequest,
-  type SnapshotKind,
-  type SnapshotParams,
-  type StreamContext,
-  signalOf,
-} from '../base.js';
+import { LiveVenueClient, type SnapshotKind, type SnapshotParams, type StreamContext } from '../base.js';
 import {
   type Capabilities,
   DEFAULT_FUNDING_PERIOD_MS,
-  type HistoryKind,
   OKX_RUBIK_RETENTION_ROWS,
   okxCapabilities,
 } from '../capabilities.js';
@@ -488,25 +479,6 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
   // biome-ignore lint/correctness/useYield: rejects by design before yielding anything.
   async *liquidations(_params: IntervalHistoryParams): AsyncGenerator<Liquidation[], void, undefined> {
     throw new UnsupportedError('OKX has no REST history of liquidations; use CoinalyzeClient.liquidations');
-  }
-
-  /** `history()`'s dispatch to the methods above. */
-  protected historyOf(kind: HistoryKind, r: SeriesRequest): AsyncIterable<AnyRecord[]> {
-    const base = { symbol: r.symbol, from: r.from, to: r.to, ...signalOf(r.signal) };
-    switch (kind) {
-      case 'candles':
-        return this.candles({ ...base, interval: intervalOf(r) });
-      case 'funding':
-        return this.funding(base);
-      case 'openInterest':
-        return this.openInterest({ ...base, interval: intervalOf(r) });
-      case 'longShortRatio':
-        return this.longShortRatio({ ...base, interval: intervalOf(r), kind: r.ratioKind });
-      case 'takerVolume':
-        return this.takerVolume({ ...base, interval: intervalOf(r) });
-      default:
-        return this.liquidations({ ...base, interval: intervalOf(r) });
-    }
   }
 
   /** Current predicted funding (`/public/funding-rate`). */
