@@ -115,15 +115,21 @@ describe('Sync.backfill derived series across resumes', () => {
         const stored = await read('indicators', { ...key(symbol), kind: 'rsi14' });
         const full = rsiFromCandles(candles[symbol] as never, 14);
         expect(stored.length).toBe(full.length);
-        stored.forEach((r, i) =>
-          expect(close((r as { value: number }).value, (full[i] as { value: number }).value)).toBe(true),
+        stored.forEach(
+          (r, i) =>
+            void expect(close((r as { value: number }).value, (full[i] as { value: number }).value)).toBe(
+              true,
+            ),
         );
       }
       const mt = await read('candles', key('MT'));
       const fullMt = marketAverage(candles as never, { kind: 'candles' });
       expect(mt.length).toBe(fullMt.length);
-      mt.forEach((r, i) =>
-        expect(close((r as { close: number }).close, (fullMt[i] as { close: number }).close)).toBe(true),
+      mt.forEach(
+        (r, i) =>
+          void expect(close((r as { close: number }).close, (fullMt[i] as { close: number }).close)).toBe(
+            true,
+          ),
       );
     } finally {
       await binance.close();

@@ -130,8 +130,9 @@ describeOnPg('Sync.backfill end to end (PostgreSQL, simulated venues)', () => {
             // Multiplier contracts divide prices by 1000: equal to the market within float rounding.
             const got = [r.open, r.high, r.low, r.close, r.volume];
             const want = [m.open, m.high, m.low, m.close, m.volume];
-            got.forEach((v, i) =>
-              expect(Math.abs(v - (want[i] as number)) / (want[i] as number)).toBeLessThan(1e-12),
+            got.forEach(
+              (v, i) =>
+                void expect(Math.abs(v - (want[i] as number)) / (want[i] as number)).toBeLessThan(1e-12),
             );
           }
           const empty = (await storage.coverage('candles', key)).filter((c) => c.state === 'empty');
@@ -158,20 +159,20 @@ describeOnPg('Sync.backfill end to end (PostgreSQL, simulated venues)', () => {
           const stored = await readAll(storage, 'indicators', { ...key, kind: 'rsi14' });
           const recomputed = rsiFromCandles(candles[symbol] as Candle[], 14);
           expect(stored.map((r) => r.ts)).toEqual(recomputed.map((r) => r.ts));
-          stored.forEach((r, i) =>
-            expect(close(r.value, (recomputed[i] as { value: number }).value)).toBe(true),
+          stored.forEach(
+            (r, i) => void expect(close(r.value, (recomputed[i] as { value: number }).value)).toBe(true),
           );
         }
         const mtKey = { source, exchange: source, symbol: 'MT', interval: '1m' as Interval };
         const mt = await readAll(storage, 'candles', mtKey);
         const expected = marketAverage(candles, { kind: 'candles' });
         expect(mt.length).toBe(expected.length);
-        mt.forEach((r, i) => expect(close(r.close, (expected[i] as Candle).close)).toBe(true));
+        mt.forEach((r, i) => void expect(close(r.close, (expected[i] as Candle).close)).toBe(true));
         const mtRsi = await readAll(storage, 'indicators', { ...mtKey, kind: 'rsi14' });
         const mtRsiExpected = rsiFromCandles(expected, 14);
         expect(mtRsi.length).toBe(mtRsiExpected.length);
-        mtRsi.forEach((r, i) =>
-          expect(close(r.value, (mtRsiExpected[i] as { value: number }).value)).toBe(true),
+        mtRsi.forEach(
+          (r, i) => void expect(close(r.value, (mtRsiExpected[i] as { value: number }).value)).toBe(true),
         );
       }
       const closedMinute = Math.floor(NOW / MINUTE) * MINUTE;
