@@ -383,6 +383,17 @@ export abstract class LiveVenueClient<O extends ClientOptions = ClientOptions> e
   /** The venue's stream classes, given this client's context. */
   protected abstract createStreams(context: StreamContext): VenueStreams;
 
+  /** The current predicted funding, one page (`predictedFunding({ symbol })` over REST). */
+  abstract predictedFunding(params: SnapshotParams): AsyncIterable<PredictedFunding[]>;
+
+  /** `snapshot('predictedFunding')` on every live venue: the page of its `predictedFunding()`. */
+  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
+    if (kind !== 'predictedFunding') return super.snapshotOf(kind, params);
+    const out: AnyRecord[] = [];
+    for await (const page of this.predictedFunding(params)) out.push(...page);
+    return out;
+  }
+
   /** REST history of closed candles, used for gap fill. */
   abstract candles(params: IntervalHistoryParams): AsyncIterable<Candle[]>;
 

@@ -16,7 +16,6 @@ import {
 } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
-  AnyRecord,
   Candle,
   FundingRate,
   Liquidation,
@@ -39,7 +38,7 @@ import {
 } from '../../normalize/binance.js';
 import { normaliseAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { LiveVenueClient, type SnapshotKind, type SnapshotParams, type StreamContext } from '../base.js';
+import { LiveVenueClient, type StreamContext } from '../base.js';
 import {
   BINANCE_CAPABILITIES,
   BINANCE_STATS_PERIODS,
@@ -381,14 +380,6 @@ export class BinanceClient extends LiveVenueClient {
     throw new UnsupportedError(
       'Binance has no public REST history of liquidations; use CoinalyzeClient.liquidations',
     );
-  }
-
-  /** Current predicted funding (`premiumIndex`). */
-  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
-    if (kind !== 'predictedFunding') return super.snapshotOf(kind, params);
-    const out: AnyRecord[] = [];
-    for await (const page of this.predictedFunding(params)) out.push(...page);
-    return out;
   }
 
   /**

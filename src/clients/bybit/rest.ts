@@ -9,7 +9,6 @@ import type { Interval } from '../../core/intervals.js';
 import { assertInterval, ceilToInterval, floorToInterval, intervalMs } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
-  AnyRecord,
   Candle,
   FundingRate,
   Liquidation,
@@ -31,7 +30,7 @@ import {
 } from '../../normalize/bybit.js';
 import { normaliseAt } from '../../normalize/guard.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { LiveVenueClient, type SnapshotKind, type SnapshotParams, type StreamContext } from '../base.js';
+import { LiveVenueClient, type StreamContext } from '../base.js';
 import { bybitCapabilities, type Capabilities, DEFAULT_FUNDING_PERIOD_MS } from '../capabilities.js';
 import { orderedPages, periodWindows, timeWindows } from '../pagination.js';
 import { normalisedPages, type Schema, type VenueAdapter } from '../transport/index.js';
@@ -447,14 +446,6 @@ export class BybitClient extends LiveVenueClient {
   /** Not served: Bybit has no REST history of liquidations (use Coinalyze, or `watchLiquidations`). */
   liquidations(_params: IntervalHistoryParams): AsyncGenerator<Liquidation[], void, undefined> {
     return rejecting('Bybit has no REST history of liquidations; use CoinalyzeClient.liquidations');
-  }
-
-  /** Current predicted funding (`/v5/market/tickers`). */
-  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
-    if (kind !== 'predictedFunding') return super.snapshotOf(kind, params);
-    const out: AnyRecord[] = [];
-    for await (const page of this.predictedFunding(params)) out.push(...page);
-    return out;
   }
 
   /** The funding period from `/v5/market/instruments-info` (`fundingInterval`, minutes); 8 h when absent. */

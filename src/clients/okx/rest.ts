@@ -15,7 +15,6 @@ import {
 } from '../../core/intervals.js';
 import { toRange } from '../../core/time.js';
 import type {
-  AnyRecord,
   Candle,
   FundingRate,
   Liquidation,
@@ -38,7 +37,7 @@ import {
   okxTakerVolume,
 } from '../../normalize/okx.js';
 import type { InstrumentInfo } from '../../normalize/symbols.js';
-import { LiveVenueClient, type SnapshotKind, type SnapshotParams, type StreamContext } from '../base.js';
+import { LiveVenueClient, type StreamContext } from '../base.js';
 import {
   type Capabilities,
   DEFAULT_FUNDING_PERIOD_MS,
@@ -479,14 +478,6 @@ export class OkxClient extends LiveVenueClient<OkxClientOptions> {
   // biome-ignore lint/correctness/useYield: rejects by design before yielding anything.
   async *liquidations(_params: IntervalHistoryParams): AsyncGenerator<Liquidation[], void, undefined> {
     throw new UnsupportedError('OKX has no REST history of liquidations; use CoinalyzeClient.liquidations');
-  }
-
-  /** Current predicted funding (`/public/funding-rate`). */
-  protected override async snapshotOf(kind: SnapshotKind, params: SnapshotParams): Promise<AnyRecord[]> {
-    if (kind !== 'predictedFunding') return super.snapshotOf(kind, params);
-    const out: AnyRecord[] = [];
-    for await (const page of this.predictedFunding(params)) out.push(...page);
-    return out;
   }
 
   /** The funding period as `nextFundingTime − fundingTime` of `/public/funding-rate`; 8 h when the venue leaves it out. */
