@@ -1,7 +1,7 @@
 /** The per-egress budget on its own: what it lets through, when, and how it resumes. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Budget } from '../../src/clients/transport/budget.js';
-import { ClosedError } from '../../src/core/errors.js';
+import { ClosedError, InvalidArgumentError } from '../../src/core/errors.js';
 
 const budgets: Budget[] = [];
 afterEach(async () => {
@@ -91,5 +91,115 @@ describe('Budget', () => {
     const late = await budget.schedule(1, async () => 'ran').catch((e: unknown) => e);
     expect(late).toBeInstanceOf(ClosedError);
     expect((late as ClosedError).code).toBe('CLOSED');
+  });
+});
+
+/** A clock that moves only when told: the pacing API reads it and nothing else. */
+function manualClock(start: number) {
+  let t = start;
+  return {
+    now: () => t,
+    set: (ms: number) => {
+      t = ms;
+    },
+  };
+}
+
+describe('Budget pacing (waitFor / spend on the caller’s clock)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('behavior: fixed window: spent units come back at the next boundary, all at once', () => {
+    const clock = manualClock(10_500);
+    const budget = make({ limit: 3, intervalMs: 1_000, window: 'fixed' }, clock.now);
+    expect(budget.waitFor(3)).toBe(0);
+    budget.spend(2);
+    expect(budget.waitFor(1)).toBe(0);
+    // Two spent of three: two more wait for the boundary at 11_000, not a full interval from now.
+    expect(budget.waitFor(2)).toBe(500);
+    budget.spend(1);
+    expect(budget.waitFor(1)).toBe(500);
+    clock.set(10_999);
+    expect(budget.waitFor(1)).toBe(1);
+    clock.set(11_000);
+    expect(budget.waitFor(3)).toBe(0);
+    expect(budget.headroom()).toBe(3);
+  });
+
+  it('behavior: fixed window: what the venue reports as used holds back pacing until the boundary', () => {
+    const clock = manualClock(60_000);
+    const budget = make({ limit: 10, intervalMs: 60_000, window: 'fixed' }, clock.now);
+    budget.observeUsed(9, 60_000);
+    expect(budget.waitFor(1)).toBe(0);
+    expect(budget.waitFor(2)).toBe(60_000);
+  });
+
+  it('behavior: rolling window: each unit comes back intervalMs after it was spent, oldest first', () => {
+    const clock = manualClock(0);
+    const budget = make({ limit: 3, intervalMs: 1_000, window: 'rolling' }, clock.now);
+    budget.spend(1);
+    clock.set(200);
+    budget.spend(1);
+    clock.set(700);
+    budget.spend(1);
+    clock.set(800);
+    // The unit spent at 0 is back at 1_000; two units need the one spent at 200 too (1_200).
+    expect(budget.waitFor(1)).toBe(200);
+    expect(budget.waitFor(2)).toBe(400);
+    expect(budget.waitFor(3)).toBe(900);
+    clock.set(1_000);
+    expect(budget.waitFor(1)).toBe(0);
+    expect(budget.waitFor(2)).toBe(200);
+    budget.spend(1);
+    // No window of 1_000 ms holds more than 3: 200, 700, 1_000 are in; the next fits at 1_200.
+    expect(budget.waitFor(1)).toBe(200);
+  });
+
+  it('behavior: a 429 pause holds pacing until its end even with units left; a rolling budget keeps its spent units', () => {
+    const clock = manualClock(1_000);
+    const fixed = make({ limit: 10, intervalMs: 60_000, window: 'fixed' }, clock.now);
+    const rolling = make({ limit: 2, intervalMs: 1_000, window: 'rolling' }, clock.now);
+    rolling.spend(2);
+    fixed.pause(1_300);
+    rolling.pause(1_300);
+    expect(fixed.waitFor(1)).toBe(300);
+    expect(rolling.waitFor(1)).toBe(300);
+    clock.set(1_299);
+    expect(fixed.waitFor(1)).toBe(1);
+    clock.set(1_300);
+    // The fixed budget starts a new window when the pause ends; the rolling one still counts the two
+    // units spent at 1_000 until 2_000.
+    expect(fixed.waitFor(10)).toBe(0);
+    expect(rolling.waitFor(1)).toBe(700);
+    clock.set(2_000);
+    expect(rolling.waitFor(2)).toBe(0);
+  });
+
+  it('error: a cost larger than the limit never fits: waitFor and schedule say so (InvalidArgumentError) instead of waiting forever', async () => {
+    const clock = manualClock(0);
+    const budget = make({ limit: 3, intervalMs: 1_000, window: 'rolling' }, clock.now);
+    expect(() => budget.waitFor(4)).toThrow(InvalidArgumentError);
+    expect(budget.waitFor(3)).toBe(0);
+    await expect(budget.schedule(4, async () => 'ran')).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(budget.headroom()).toBe(3);
+  });
+
+  it('behavior: pacing starts no timer, even while paused', () => {
+    vi.useFakeTimers();
+    const clock = manualClock(0);
+    const budget = make({ limit: 2, intervalMs: 1_000, window: 'rolling' }, clock.now);
+    budget.spend(2);
+    expect(budget.waitFor(1)).toBe(1_000);
+    budget.pause(5_000);
+    expect(budget.waitFor(1)).toBe(5_000);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('error: a closed budget refuses waitFor and spend with ClosedError', async () => {
+    const budget = make({ limit: 2, intervalMs: 1_000, window: 'fixed' });
+    await budget.close();
+    expect(() => budget.waitFor(1)).toThrow(ClosedError);
+    expect(() => budget.spend(1)).toThrow(ClosedError);
   });
 });

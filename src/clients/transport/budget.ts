@@ -1,5 +1,5 @@
 import Bottleneck from 'bottleneck';
-import { ClosedError } from '../../core/errors.js';
+import { ClosedError, InvalidArgumentError } from '../../core/errors.js';
 import { SlidingLog } from './sliding-log.js';
 
 /** How a venue counts its budget. */
@@ -17,14 +17,23 @@ export interface BudgetSpec {
 }
 
 /**
- * One egress's budget for one venue bucket. A request that fits goes out at once; one that does not
- * waits in a bottleneck limiter whose reservoir holds exactly what is left, refilled at window
- * boundaries (fixed) or as spent units age out (rolling), emptied by a 429 until its `Retry-After`,
- * and lowered by what the venue reports as used (`X-MBX-USED-WEIGHT-1M`).
+ * The clients' one rate budget: what is left of `spec.limit` units per window, refilled at window
+ * boundaries (fixed) or as spent units age out (rolling), emptied by a 429 until its `Retry-After`
+ * (`pause`), and lowered by what the venue reports as used (`observeUsed`, `X-MBX-USED-WEIGHT-1M`).
+ * Every time is read from `now`.
+ *
+ * Two ways to spend it:
+ * - `schedule(cost, task)`, for concurrent callers (one egress's REST bucket): a task that fits goes
+ *   out at once; the others wait, first in first out, in a bottleneck limiter whose reservoir holds
+ *   exactly what is left, woken by a real timer when units come back.
+ * - `waitFor(cost)` then `spend(cost)`, for a caller that sends in its own order on its own clock
+ *   (a socket's `Outbox`, one budget per `SendLimit`): `waitFor` answers how long until `cost` fits
+ *   and `spend` counts it as spent now. This path starts no timer and makes no bottleneck limiter.
  */
 export class Budget {
   readonly spec: BudgetSpec;
-  readonly #limiter: Bottleneck;
+  /** The queue of `schedule`, made when a first task has to wait (pacing callers never need one). */
+  #limiter: Bottleneck | undefined;
   readonly #now: () => number;
   /** Units left, kept synchronously for headroom decisions; the limiter is told only while work waits. */
   #reservoir: number;
@@ -48,8 +57,15 @@ export class Budget {
     this.#recent = new SlidingLog(spec.intervalMs);
     this.#reservoir = spec.limit;
     this.#told = spec.limit;
-    this.#limiter = new Bottleneck({ reservoir: spec.limit, maxConcurrent: null });
-    this.#limiter.on('idle', () => this.#clearTimer());
+  }
+
+  /** The limiter of waiting `schedule` tasks; its reservoir starts at what `#told` says it holds. */
+  #queue(): Bottleneck {
+    if (this.#limiter) return this.#limiter;
+    const limiter = new Bottleneck({ reservoir: this.#told, maxConcurrent: null });
+    limiter.on('idle', () => this.#clearTimer());
+    this.#limiter = limiter;
+    return limiter;
   }
 
   #windowOf(t: number): number {
@@ -69,12 +85,11 @@ export class Budget {
     const delta = this.#reservoir - this.#told;
     if (delta === 0) return;
     this.#told = this.#reservoir;
-    void this.#limiter.incrementReservoir(delta);
+    void this.#queue().incrementReservoir(delta);
   }
 
   /** Applies what the clock says: a pause that ended, a new fixed window, rolling units that aged out. */
-  #sync(): void {
-    const t = this.#now();
+  #sync(t: number = this.#now()): void {
     if (this.#pausedUntil !== 0) {
       if (t < this.#pausedUntil) return;
       this.#pausedUntil = 0;
@@ -107,10 +122,7 @@ export class Budget {
   #arm(): void {
     if (this.#timer || this.#closed || this.#queuedCost === 0) return;
     const t = this.#now();
-    let next: number;
-    if (this.#pausedUntil > t) next = this.#pausedUntil;
-    else if (this.spec.window === 'fixed') next = this.#windowStart + this.spec.intervalMs;
-    else next = (this.#recent.oldest ?? t) + this.spec.intervalMs;
+    const next = this.#nextRefill(t);
     this.#timer = setTimeout(
       () => {
         this.#timer = undefined;
@@ -120,6 +132,13 @@ export class Budget {
       // +1: timers may fire a millisecond before the clock reads `next`; an early wake re-arms.
       Math.max(1, next - t + 1),
     );
+  }
+
+  /** The next moment units come back: the pause's end, the next fixed boundary, the oldest rolling unit. */
+  #nextRefill(t: number): number {
+    if (this.#pausedUntil > t) return this.#pausedUntil;
+    if (this.spec.window === 'fixed') return this.#windowStart + this.spec.intervalMs;
+    return (this.#recent.oldest ?? t) + this.spec.intervalMs;
   }
 
   #clearTimer(): void {
@@ -153,11 +172,13 @@ export class Budget {
       this.#reservoir -= cost;
       return this.#run(cost, task);
     }
+    if (cost > this.spec.limit) return Promise.reject(this.#neverFits(cost));
+    const limiter = this.#queue();
     this.#tell();
     this.#queuedCost += cost;
     let started = false;
     let dropped = false;
-    const job = this.#limiter
+    const job = limiter
       .schedule({ weight: cost }, async () => {
         started = true;
         // The limiter charged `cost` when it started this job.
@@ -202,6 +223,48 @@ export class Budget {
     });
   }
 
+  /**
+   * Clock ms (of `now`) until `cost` more units fit: 0 when they fit now. Exact for a budget spent only
+   * through `spend`: the end of a 429's pause, the next boundary (fixed), the moment enough spent units
+   * have aged out (rolling). While `schedule` tasks wait or run on the same budget it answers the next
+   * moment units come back, a lower bound: ask again then. Starts no timer: the caller waits on its own
+   * clock, then calls `spend`.
+   * @throws InvalidArgumentError when `cost` exceeds `spec.limit` (it would never fit).
+   * @throws ClosedError once the budget is closed.
+   */
+  waitFor(cost: number): number {
+    if (this.#closed) throw new ClosedError('The rate budget is closed (its client was closed)');
+    if (cost > this.spec.limit) throw this.#neverFits(cost);
+    const t = this.#now();
+    this.#sync(t);
+    if (this.#pausedUntil !== 0) return this.#pausedUntil - t;
+    if (this.#queuedCost === 0 && this.#reservoir >= cost) return 0;
+    if (this.#queuedCost > 0 || this.#inflightCost > 0) return Math.max(1, this.#nextRefill(t) - t);
+    if (this.spec.window === 'fixed') return this.#windowStart + this.spec.intervalMs - t;
+    return Math.max(1, this.#recent.nextFit(t, cost, this.spec.limit) - t);
+  }
+
+  /**
+   * Counts `cost` units as spent now, by a caller that waited for `waitFor(cost)` to answer 0 (a
+   * message that went out). Spending without waiting overdraws the budget, and the wait that follows
+   * is longer.
+   * @throws ClosedError once the budget is closed.
+   */
+  spend(cost: number): void {
+    if (this.#closed) throw new ClosedError('The rate budget is closed (its client was closed)');
+    const t = this.#now();
+    this.#sync(t);
+    this.spent += cost;
+    if (this.spec.window === 'rolling') this.#recent.add(t, cost);
+    this.#setReservoir(this.#reservoir - cost);
+  }
+
+  #neverFits(cost: number): InvalidArgumentError {
+    return new InvalidArgumentError(
+      `A cost of ${cost} units never fits a budget of ${this.spec.limit} per ${this.spec.intervalMs} ms`,
+    );
+  }
+
   async #run<T>(cost: number, task: () => Promise<T>): Promise<T> {
     this.spent += cost;
     this.#inflightCost += cost;
@@ -240,6 +303,6 @@ export class Budget {
   async close(): Promise<void> {
     this.#closed = true;
     this.#clearTimer();
-    await this.#limiter.stop({ dropWaitingJobs: true }).catch(() => undefined);
+    await this.#limiter?.stop({ dropWaitingJobs: true }).catch(() => undefined);
   }
 }

@@ -1,7 +1,7 @@
 /**
- * Units spent over the last `intervalMs`, as a log of (time, cost) entries: the one sliding-window
- * count of the clients, behind REST's rolling budgets (`Budget`) and the per-connection send limits
- * of sockets (`SendPacer`). An entry leaves the window `intervalMs` after it was spent.
+ * Units spent over the last `intervalMs`, as a log of (time, cost) entries: the count behind a rolling
+ * `Budget` (REST buckets and, through `SendPacer`, the per-connection send limits of sockets), used by
+ * nothing else. An entry leaves the window `intervalMs` after it was spent.
  */
 export class SlidingLog {
   readonly intervalMs: number;
