@@ -1,39 +1,39 @@
-import { SlidingLog } from '../transport/sliding-log.js';
+import { Budget } from '../transport/budget.js';
 import type { WsClock } from './clock.js';
 import type { SendLimit } from './types.js';
 
 /**
  * The venue's limits on what one connection sends (Binance 10 messages/s, OKX 480 subscribe requests
- * an hour), counted over the connection's whole life, across reconnects: one `SlidingLog` per limit,
- * the same count REST's rolling budgets keep.
+ * an hour), counted over the connection's whole life, across reconnects: one rolling `Budget` per
+ * limit (the same class as REST's budgets), paced through its synchronous `waitFor` / `spend` on the
+ * connection's `WsClock`, so it starts no timer of its own. A `subscribeOnly` limit skips heartbeats.
  */
 export class SendPacer {
-  readonly #limits: readonly { readonly limit: SendLimit; readonly log: SlidingLog }[];
-  readonly #clock: WsClock;
+  readonly #limits: readonly { readonly budget: Budget; readonly subscribeOnly: boolean }[];
 
   constructor(limits: readonly SendLimit[], clock: WsClock) {
-    this.#limits = limits.map((limit) => ({ limit, log: new SlidingLog(limit.intervalMs) }));
-    this.#clock = clock;
+    const now = () => clock.now();
+    this.#limits = limits.map((limit) => ({
+      budget: new Budget({ limit: limit.limit, intervalMs: limit.intervalMs, window: 'rolling' }, now),
+      subscribeOnly: limit.subscribeOnly === true,
+    }));
   }
 
   /** Clock ms to wait before the next message may be sent without breaking a limit. */
   waitFor(subscribe: boolean): number {
-    const now = this.#clock.now();
     let wait = 0;
-    for (const { limit, log } of this.#limits) {
-      if (limit.subscribeOnly && !subscribe) continue;
-      log.expire(now);
-      const at = log.nextFit(now, 1, limit.limit);
-      // +1: a timer may fire a millisecond before the clock reads `at`.
-      if (at > now) wait = Math.max(wait, at - now + 1);
+    for (const { budget, subscribeOnly } of this.#limits) {
+      if (subscribeOnly && !subscribe) continue;
+      const ms = budget.waitFor(1);
+      // +1: a timer may fire a millisecond before the clock reads the moment the message fits.
+      if (ms > 0) wait = Math.max(wait, ms + 1);
     }
     return wait;
   }
 
   /** Counts a message that went out now. */
   record(subscribe: boolean): void {
-    const now = this.#clock.now();
-    for (const { limit, log } of this.#limits) if (subscribe || !limit.subscribeOnly) log.add(now, 1);
+    for (const { budget, subscribeOnly } of this.#limits) if (subscribe || !subscribeOnly) budget.spend(1);
   }
 }
 
