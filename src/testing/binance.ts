@@ -4,8 +4,11 @@
  * and `X-MBX-USED-WEIGHT-1M`, 429 with `Retry-After` then 418 "banned until", error bodies with
  * negative codes, 30-day windows on `/futures/data/*`, funding times a few ms after the boundary.
  */
+import type { WsClock } from '../clients/ws/clock.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
+import { listed, venueSimulation } from './venue.js';
+import { BinanceWsServer } from './ws/binance.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
@@ -481,3 +484,30 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
 
   return { handler, stats, budget };
 }
+
+/** Binance's part of `simulateVenues` (`src/testing/venue.ts`). */
+export const binanceSimulation = venueSimulation({
+  venue: 'binance',
+  create: (
+    market: SyntheticMarket,
+    options: Omit<BinanceSimOptions, 'now' | 'budgetNow' | 'intercept'>,
+    { now, budgetNow }: { now: () => number; budgetNow: () => number },
+  ) => createBinanceSimulator(market, { ...options, now, budgetNow }),
+  unlimited: { weightLimit: 1e12 },
+  serverError: (status: number) =>
+    json(
+      { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' },
+      { status },
+    ),
+  banned: (clientId: string, until: number, now: number) =>
+    json(
+      {
+        code: -1003,
+        msg: `Way too many requests; IP(${clientId}) banned until ${until}. Please use the websocket for live updates to avoid bans.`,
+      },
+      { status: 418, headers: { 'Retry-After': String(Math.ceil((until - now) / 1000)) } },
+    ),
+  instruments: BINANCE_INSTRUMENTS,
+  server: (clock: WsClock, market: SyntheticMarket) =>
+    new BinanceWsServer({ clock, market, instruments: listed(market, binanceInstruments(market)) }),
+});

@@ -9,9 +9,13 @@
  * instrument list is longer than its default page of 500; 600 requests per 5 s per client, and a
  * breach answers HTTP 403 for the next 10 minutes.
  */
+
+import type { WsClock } from '../clients/ws/clock.js';
 import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
+import { listed, venueSimulation } from './venue.js';
+import { BybitWsServer } from './ws/bybit.js';
 
 const HOUR = 3_600_000;
 const FUNDING_EVERY = 8 * HOUR;
@@ -444,3 +448,21 @@ export function createBybitSimulator(market: SyntheticMarket, options: BybitSimO
 
   return { handler, stats, budget };
 }
+
+/** Bybit's part of `simulateVenues` (`src/testing/venue.ts`). */
+export const bybitSimulation = venueSimulation({
+  venue: 'bybit',
+  create: (
+    market: SyntheticMarket,
+    options: Omit<BybitSimOptions, 'now' | 'budgetNow' | 'intercept'>,
+    { now, budgetNow }: { now: () => number; budgetNow: () => number },
+  ) => createBybitSimulator(market, { ...options, now, budgetNow }),
+  unlimited: { requestLimit: 1e9 },
+  serverError: (status: number) =>
+    json({ retCode: 10016, retMsg: 'Internal server error.', result: {}, retExtInfo: {} }, { status }),
+  banned: () =>
+    new Response('access too frequent', { status: 403, headers: { 'content-type': 'text/plain' } }),
+  instruments: BYBIT_INSTRUMENTS,
+  server: (clock: WsClock, market: SyntheticMarket) =>
+    new BybitWsServer({ clock, market, instruments: listed(market, bybitInstruments(market)) }),
+});

@@ -12,6 +12,7 @@
 import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
+import { venueSimulation } from './venue.js';
 
 const MINUTE = 60_000;
 const FUNDING_EVERY = 8 * 60 * MINUTE;
@@ -330,3 +331,15 @@ export function createCoinalyzeSimulator(market: SyntheticMarket, options: Coina
 
   return { handler, stats, budget };
 }
+
+/** Coinalyze's part of `simulateVenues` (`src/testing/venue.ts`): it accepts the simulation's API key. */
+export const coinalyzeSimulation = venueSimulation({
+  venue: 'coinalyze',
+  create: (
+    market: SyntheticMarket,
+    options: Omit<CoinalyzeSimOptions, 'now' | 'budgetNow' | 'intercept' | 'apiKeys'>,
+    { now, budgetNow, apiKey }: { now: () => number; budgetNow: () => number; apiKey: string },
+  ) => createCoinalyzeSimulator(market, { ...options, now, budgetNow, apiKeys: [apiKey] }),
+  unlimited: { callLimit: 1e9 },
+  serverError: (status: number) => json({ message: 'Internal server error' }, { status }),
+});

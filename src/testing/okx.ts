@@ -10,9 +10,13 @@
  * `begin`/`end`; taker volume is `[ts, sellVol, buyVol]` in the `unit` asked for. Periods of 6 hours
  * and more exist UTC+8-aligned (`1D` opens at 16:00 UTC) and UTC-aligned (`1Dutc`).
  */
+
+import type { WsClock } from '../clients/ws/clock.js';
 import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
+import { listed, venueSimulation } from './venue.js';
+import { OkxWsServer } from './ws/okx.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -434,3 +438,22 @@ export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptio
 
   return { handler, stats, budgets };
 }
+
+/** OKX's part of `simulateVenues` (`src/testing/venue.ts`). */
+export const okxSimulation = venueSimulation({
+  venue: 'okx',
+  create: (
+    market: SyntheticMarket,
+    options: Omit<OkxSimOptions, 'now' | 'budgetNow' | 'intercept'>,
+    { now, budgetNow }: { now: () => number; budgetNow: () => number },
+  ) => createOkxSimulator(market, { ...options, now, budgetNow }),
+  unlimited: { rateLimits: Object.fromEntries(Object.keys(RATE_LIMITS).map((path) => [path, 1e9])) },
+  serverError: (status: number) =>
+    json(
+      { code: '50001', msg: 'Service temporarily unavailable. Please try again later.', data: [] },
+      { status },
+    ),
+  instruments: OKX_INSTRUMENTS,
+  server: (clock: WsClock, market: SyntheticMarket) =>
+    new OkxWsServer({ clock, market, instruments: listed(market, okxInstruments(market)) }),
+});

@@ -1,17 +1,19 @@
 /**
- * `simulateVenues()`: every simulator of this folder started at once on 127.0.0.1 over one synthetic
+ * `simulateVenues()`: every venue of the registry simulated at once on 127.0.0.1 over one synthetic
  * market and one clock, behind a fault layer (5xx, resets, bans, drifted payloads) and request
- * counters, with the options to hand each venue client so that it talks to them.
+ * counters, with the options to hand each venue client so that it talks to them. What is particular
+ * to a venue comes from its `VenueSimulation` descriptor (`src/testing/venue.ts`), listed once in
+ * `SIMULATIONS` below.
  */
 import { scaledClock, systemClock, type WsClock } from '../clients/ws/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { type TimeInput, toEpochMs } from '../core/time.js';
 import { type Exchange, SOURCES } from '../core/types.js';
-import type { LiveVenueId, VenueId } from '../core/venues.js';
+import { type LiveVenueId, VENUES, type VenueId, type VenueOfRole } from '../core/venues.js';
 import { splitMultiplier } from '../normalize/symbols.js';
-import { BINANCE_INSTRUMENTS, binanceInstruments, createBinanceSimulator } from './binance.js';
-import { BYBIT_INSTRUMENTS, bybitInstruments, createBybitSimulator } from './bybit.js';
-import { createCoinalyzeSimulator } from './coinalyze.js';
+import { binanceSimulation } from './binance.js';
+import { bybitSimulation } from './bybit.js';
+import { coinalyzeSimulation } from './coinalyze.js';
 import {
   connectionReset,
   isConnectionReset,
@@ -21,10 +23,8 @@ import {
   type VenueHandler,
 } from './http.js';
 import { type SyntheticAsset, type SyntheticHole, SyntheticMarket } from './market.js';
-import { createOkxSimulator, OKX_INSTRUMENTS, okxInstruments } from './okx.js';
-import { BinanceWsServer } from './ws/binance.js';
-import { BybitWsServer } from './ws/bybit.js';
-import { OkxWsServer } from './ws/okx.js';
+import { okxSimulation } from './okx.js';
+import type { SimulatedWsServer, VenueSimulation } from './venue.js';
 
 /** The venues `simulateVenues` serves over HTTP: every venue of the registry (`SOURCES`). */
 export const SIMULATED_VENUES: readonly SimulatedVenue[] = SOURCES;
@@ -34,84 +34,37 @@ export type SimulatedVenue = VenueId;
 export type SimulatedExchange = LiveVenueId;
 
 /**
- * The simulation's per-venue table: each venue's HTTP simulator and its 5xx body in the venue's own
- * error shape. Keyed by the registry (`src/core/venues.ts`): a venue added there and missing here is a
- * compile error.
+ * The simulation's one per-venue table: each venue's descriptor, exported by its own
+ * `src/testing/<venue>.ts`. Keyed by the registry (`src/core/venues.ts`): a venue added there and
+ * missing here, or a live venue without a stream server, is a compile error.
  */
-const SIMULATORS = {
-  binance: {
-    create: createBinanceSimulator,
-    serverError: (status: number) =>
-      json(
-        { code: -1001, msg: 'Internal error; unable to process your request. Please try again.' },
-        { status },
-      ),
-  },
-  bybit: {
-    create: createBybitSimulator,
-    serverError: (status: number) =>
-      json({ retCode: 10016, retMsg: 'Internal server error.', result: {}, retExtInfo: {} }, { status }),
-  },
-  okx: {
-    create: createOkxSimulator,
-    serverError: (status: number) =>
-      json(
-        { code: '50001', msg: 'Service temporarily unavailable. Please try again later.', data: [] },
-        { status },
-      ),
-  },
-  coinalyze: {
-    create: createCoinalyzeSimulator,
-    serverError: (status: number) => json({ message: 'Internal server error' }, { status }),
-  },
+const SIMULATIONS = {
+  binance: binanceSimulation,
+  bybit: bybitSimulation,
+  okx: okxSimulation,
+  coinalyze: coinalyzeSimulation,
 } as const satisfies {
-  readonly [V in SimulatedVenue]: {
-    create(market: SyntheticMarket, options: never): { readonly handler: VenueHandler };
-    serverError(status: number): Response;
-  };
+  readonly [V in SimulatedVenue]: VenueSimulation & { readonly venue: V } & (V extends LiveVenueId
+      ? { readonly server: (...args: never[]) => SimulatedWsServer }
+      : { readonly server?: undefined });
 };
+
+/** A venue's descriptor, as the shared code reads it. */
+const simulationOf = (venue: SimulatedVenue): VenueSimulation => SIMULATIONS[venue];
 
 /** A 5xx body in the venue's own error shape. */
 const serverError = (venue: SimulatedVenue, status: number): Response =>
-  SIMULATORS[venue].serverError(status);
+  simulationOf(venue).serverError(status);
 
-/** Each live venue's static instrument table and WebSocket server, over the simulation's market (compiler-checked against the registry). */
-const LIVE = {
-  binance: {
-    instruments: BINANCE_INSTRUMENTS,
-    server: (clock: SimulationClock, market: SyntheticMarket) =>
-      new BinanceWsServer({ clock, market, instruments: listed(market, binanceInstruments(market)) }),
-  },
-  bybit: {
-    instruments: BYBIT_INSTRUMENTS,
-    server: (clock: SimulationClock, market: SyntheticMarket) =>
-      new BybitWsServer({ clock, market, instruments: listed(market, bybitInstruments(market)) }),
-  },
-  okx: {
-    instruments: OKX_INSTRUMENTS,
-    server: (clock: SimulationClock, market: SyntheticMarket) =>
-      new OkxWsServer({ clock, market, instruments: listed(market, okxInstruments(market)) }),
-  },
-} as const satisfies {
-  readonly [V in SimulatedExchange]: {
-    readonly instruments: Readonly<Record<string, { readonly symbol: string }>>;
-    server(
-      clock: SimulationClock,
-      market: SyntheticMarket,
-    ): { readonly url: string; start(): Promise<unknown>; close(): Promise<void> };
-  };
-};
-
-/** The entries of an instrument table whose asset the market lists. */
-function listed<T extends { symbol: string }>(
-  market: SyntheticMarket,
-  table: Record<string, T>,
-): Record<string, T> {
-  return Object.fromEntries(Object.entries(table).filter(([, i]) => market.asset(i.symbol)));
-}
+/** The venues whose descriptor answers bans (`faults.ban`): Binance (418) and Bybit (403). */
+type BanningVenue = {
+  [V in SimulatedVenue]: (typeof SIMULATIONS)[V] extends { readonly banned: (...args: never[]) => Response }
+    ? V
+    : never;
+}[SimulatedVenue];
 
 /** The options a venue's simulator takes. */
-type SimOptionsOf<V extends SimulatedVenue> = NonNullable<Parameters<(typeof SIMULATORS)[V]['create']>[1]>;
+type SimOptionsOf<V extends SimulatedVenue> = Parameters<(typeof SIMULATIONS)[V]['create']>[1];
 
 /** The clock of a simulation: `now()` for simulators and clients, timers for the WebSocket servers and `watch*` (`clock` param). */
 export interface SimulationClock extends WsClock {
@@ -119,9 +72,9 @@ export interface SimulationClock extends WsClock {
   readonly speed: number;
 }
 
-/** Per-venue simulator options passed through (rate budgets, retention, ban lengths; budgets run on the real clock); `now`, `budgetNow`, `intercept` (and Coinalyze's `apiKeys`) are set by `simulateVenues`. */
+/** Per-venue simulator options passed through (rate budgets, retention, ban lengths; budgets run on the real clock); `now`, `budgetNow` (and Coinalyze's `apiKeys`) are set by `simulateVenues`, and `intercept` is the fault layer's. */
 export type SimulationBudgets = {
-  readonly [V in SimulatedVenue]?: Omit<SimOptionsOf<V>, 'now' | 'budgetNow' | 'intercept' | 'apiKeys'>;
+  readonly [V in SimulatedVenue]?: SimOptionsOf<V>;
 };
 
 /** Options of `simulateVenues`. */
@@ -140,11 +93,16 @@ export interface SimulateVenuesOptions {
   readonly clock?: { readonly start?: TimeInput; readonly speed?: number };
   /** Each simulator's own options (budgets, windows, retention). */
   readonly budgets?: SimulationBudgets;
+  /**
+   * Lifts every simulator's rate limits (for tests that count requests or compare values, not
+   * budgets); a venue's `budgets` entry still applies on top, key by key. @default false
+   */
+  readonly unlimited?: boolean;
   /** The Coinalyze API key the simulator accepts (and `clientOptions('coinalyze')` hands out). @default 'test-key' */
   readonly apiKey?: string;
   /** Faults from the start: a rate of 5xx answers on every venue (see `faults.errorRate` for more). */
   readonly faults?: { readonly errorRate?: number; readonly status?: number; readonly seed?: number };
-  /** Whether to start the WebSocket servers of Binance, Bybit and OKX. @default true */
+  /** Whether to start the WebSocket servers of the live venues. @default true */
   readonly ws?: boolean;
 }
 
@@ -187,10 +145,7 @@ export interface SimulationFaults {
    * Bans one client for `ms` of real time (default 120000): Binance answers 418 with "banned
    * until", Bybit 403 "access too frequent", as the venues do. `clientId` defaults to `'127.0.0.1'`.
    */
-  ban(
-    venue: 'binance' | 'bybit',
-    options?: { readonly clientId?: string; readonly ms?: number },
-  ): FaultHandle;
+  ban(venue: BanningVenue, options?: { readonly clientId?: string; readonly ms?: number }): FaultHandle;
   /**
    * Rewrites the JSON body of successful answers to `path` of `venue` with `mutate(body)`: a drifted
    * payload (a missing or renamed field) that the client must refuse with `ValidationError`.
@@ -228,14 +183,14 @@ export interface SimulatedEndpoints {
   readonly wsUrl: string;
 }
 
-/** What to pass to `new BinanceClient(…)`, `new BybitClient(…)` or `new OkxClient(…)`. */
+/** What to pass to an exchange's client (`new BinanceClient(…)`, `new BybitClient(…)`, `new OkxClient(…)`). */
 export interface SimulatedClientOptions {
   readonly baseUrl: string;
   readonly wsUrl: string;
   readonly now: () => number;
 }
 
-/** What to pass to `new CoinalyzeClient(…)`. */
+/** What to pass to an aggregator's client (`new CoinalyzeClient(…)`). */
 export interface SimulatedCoinalyzeOptions {
   readonly baseUrl: string;
   readonly apiKey: string;
@@ -260,13 +215,13 @@ export interface Simulation {
   /** The venue handlers with the fault layer and counters, e.g. for `mswHandlers(baseUrl, sim.handlers.okx)`. */
   readonly handlers: Readonly<Record<SimulatedVenue, VenueHandler>>;
   /** The simulators themselves (their own statistics and budgets). */
-  readonly simulators: { readonly [V in SimulatedVenue]: ReturnType<(typeof SIMULATORS)[V]['create']> };
+  readonly simulators: { readonly [V in SimulatedVenue]: ReturnType<(typeof SIMULATIONS)[V]['create']> };
   /** The WebSocket servers, with their own fault switches (`server.dropAll()`, `server.refuseNext(n)`, …); absent with `ws: false`. */
-  readonly ws: { readonly [V in SimulatedExchange]?: ReturnType<(typeof LIVE)[V]['server']> };
-  /** Client options for a venue: base URLs and the shared `now`. */
-  clientOptions(venue: SimulatedExchange): SimulatedClientOptions;
-  /** Client options for Coinalyze over one underlying exchange (default `'binance'`), with the accepted key. */
-  clientOptions(venue: 'coinalyze', exchange?: Exchange): SimulatedCoinalyzeOptions;
+  readonly ws: { readonly [V in SimulatedExchange]?: ReturnType<(typeof SIMULATIONS)[V]['server']> };
+  /** Client options for an exchange: base URLs and the shared `now`. */
+  clientOptions(venue: VenueOfRole<'exchange'>): SimulatedClientOptions;
+  /** Client options for an aggregator (Coinalyze) over one underlying exchange (default `'binance'`), with the accepted key. */
+  clientOptions(venue: VenueOfRole<'aggregator'>, exchange?: Exchange): SimulatedCoinalyzeOptions;
   /** Stops every server and drops every connection. */
   close(): Promise<void>;
 }
@@ -325,16 +280,18 @@ const counters = (): VenueCounters => ({ requests: 0, byPath: new Map(), byStatu
  * or suffix that a client would read as a bundle, e.g. `1000X` or `X1000`).
  */
 const STATIC_ASSETS = new Set(
-  Object.values(LIVE).flatMap((venue) => Object.values(venue.instruments).map((i) => i.symbol)),
+  SIMULATED_VENUES.flatMap((venue) =>
+    Object.values(simulationOf(venue).instruments ?? {}).map((i) => i.symbol),
+  ),
 );
 const isSupportedAsset = (symbol: string): boolean =>
   STATIC_ASSETS.has(symbol) ||
   (/^[A-Z0-9]{1,20}$/.test(symbol) && /[A-Z]/.test(symbol) && splitMultiplier(symbol).multiplier === 1);
 
 /**
- * Starts, on 127.0.0.1, HTTP simulators for Binance, Bybit, OKX and Coinalyze and WebSocket servers
- * for Binance, Bybit and OKX, all over one `SyntheticMarket` and one clock. Hand
- * `sim.clientOptions(venue)` to a client, compare what it returns with `sim.market`, inject faults with
+ * Starts, on 127.0.0.1, an HTTP simulator for every venue of the registry (Binance, Bybit, OKX,
+ * Coinalyze) and a WebSocket server for every live one, all over one `SyntheticMarket` and one
+ * clock. Hand `sim.clientOptions(venue)` to a client, compare what it returns with `sim.market`, inject faults with
  * `sim.faults`, count requests with `sim.stats`, and `await sim.close()` at the end.
  * @example
  * const sim = await simulateVenues({ clock: { start: '2024-06-01', speed: 60 } });
@@ -362,16 +319,17 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
     ...(options.assets ? { assets: [...options.assets] } : {}),
     ...(options.holes ? { holes: [...options.holes] } : {}),
   });
-  const simulators = perVenueOf((venue) =>
+  const simulators = perVenueOf((venue) => {
+    const simulation = simulationOf(venue);
+    const own = { ...(options.unlimited ? simulation.unlimited : {}), ...budgets[venue] };
     // Rate budgets and bans run on the real clock, as the clients' do: a frozen or fast market clock
     // must not freeze a budget window (or expire it at the clock's speed).
-    (SIMULATORS[venue].create as (market: SyntheticMarket, options: object) => unknown)(market, {
-      ...budgets[venue],
-      now,
-      budgetNow: Date.now,
-      ...(venue === 'coinalyze' ? { apiKeys: [apiKey] } : {}),
-    }),
-  ) as Simulation['simulators'];
+    return (simulation.create as (market: SyntheticMarket, options: object, context: object) => unknown)(
+      market,
+      own,
+      { now, budgetNow: Date.now, apiKey },
+    );
+  }) as Simulation['simulators'];
 
   // Counters and faults.
   const perVenue = perVenueOf(counters);
@@ -456,6 +414,8 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       });
     },
     ban(venue, o = {}) {
+      const banned = simulationOf(venue).banned;
+      if (!banned) throw new InvalidArgumentError(`simulateVenues: ${String(venue)} does not ban clients`);
       const clientId = o.clientId ?? '127.0.0.1';
       const ms = o.ms ?? 120_000;
       if (!(ms > 0)) throw new InvalidArgumentError(`ban ms must be positive, got ${ms}`);
@@ -465,19 +425,7 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
         target: { venue, clientId },
         decide: () => {
           const t = Date.now();
-          if (t >= until) return undefined;
-          if (venue === 'bybit')
-            return new Response('access too frequent', {
-              status: 403,
-              headers: { 'content-type': 'text/plain' },
-            });
-          return json(
-            {
-              code: -1003,
-              msg: `Way too many requests; IP(${clientId}) banned until ${until}. Please use the websocket for live updates to avoid bans.`,
-            },
-            { status: 418, headers: { 'Retry-After': String(Math.ceil((until - t) / 1000)) } },
-          );
+          return t >= until ? undefined : banned(clientId, until, t);
         },
       });
     },
@@ -552,30 +500,32 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       closers.push(() => server.close());
       http[venue] = server;
     }
-    const ws: { -readonly [V in SimulatedExchange]?: ReturnType<(typeof LIVE)[V]['server']> } = {};
+    const ws: Partial<Record<SimulatedExchange, SimulatedWsServer>> = {};
     if (startWs) {
-      for (const venue of Object.keys(LIVE) as SimulatedExchange[]) {
-        const server = LIVE[venue].server(clock, market);
+      for (const venue of SIMULATED_VENUES) {
+        const server = simulationOf(venue).server?.(clock, market);
+        if (!server) continue;
         await server.start();
         closers.push(() => server.close());
-        (ws as Record<SimulatedExchange, typeof server>)[venue] = server;
+        ws[venue as SimulatedExchange] = server;
       }
     }
     const urls = perVenueOf((venue) =>
-      Object.hasOwn(LIVE, venue)
+      VENUES[venue].live
         ? { baseUrl: http[venue].url, wsUrl: ws[venue as SimulatedExchange]?.url ?? '' }
         : { baseUrl: http[venue].url },
     ) as Simulation['urls'];
-    function clientOptions(venue: SimulatedExchange): SimulatedClientOptions;
-    function clientOptions(venue: 'coinalyze', exchange?: Exchange): SimulatedCoinalyzeOptions;
+    function clientOptions(venue: VenueOfRole<'exchange'>): SimulatedClientOptions;
+    function clientOptions(venue: VenueOfRole<'aggregator'>, exchange?: Exchange): SimulatedCoinalyzeOptions;
     function clientOptions(
       venue: SimulatedVenue,
       exchange: Exchange = 'binance',
     ): SimulatedClientOptions | SimulatedCoinalyzeOptions {
-      if (venue === 'coinalyze') return { baseUrl: urls.coinalyze.baseUrl, apiKey, now, exchange };
-      const endpoints = urls[venue] as SimulatedEndpoints | undefined;
-      if (!endpoints) throw new InvalidArgumentError(`simulateVenues: no venue ${String(venue)}`);
-      return { baseUrl: endpoints.baseUrl, wsUrl: endpoints.wsUrl, now };
+      if (!Object.hasOwn(urls, venue))
+        throw new InvalidArgumentError(`simulateVenues: no venue ${String(venue)}`);
+      const endpoints = urls[venue] as { baseUrl: string; wsUrl?: string };
+      if (VENUES[venue].role === 'aggregator') return { baseUrl: endpoints.baseUrl, apiKey, now, exchange };
+      return { baseUrl: endpoints.baseUrl, wsUrl: endpoints.wsUrl ?? '', now };
     }
     let closing: Promise<void> | undefined;
     return {
@@ -586,7 +536,7 @@ export async function simulateVenues(options: SimulateVenuesOptions = {}): Promi
       faults,
       handlers,
       simulators,
-      ws,
+      ws: ws as Simulation['ws'],
       clientOptions,
       close: () => {
         closing ??= closeAll();
