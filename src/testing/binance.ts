@@ -7,7 +7,7 @@
 import type { WsClock } from '../clients/ws/clock.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
-import { listed, venueSimulation } from './venue.js';
+import { listed, venueSimulation, withClocks } from './venue.js';
 import { BinanceWsServer } from './ws/binance.js';
 
 const MINUTE = 60_000;
@@ -488,11 +488,7 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
 /** Binance's part of `simulateVenues` (`src/testing/venue.ts`). */
 export const binanceSimulation = venueSimulation({
   venue: 'binance',
-  create: (
-    market: SyntheticMarket,
-    options: Omit<BinanceSimOptions, 'now' | 'budgetNow' | 'intercept'>,
-    { now, budgetNow }: { now: () => number; budgetNow: () => number },
-  ) => createBinanceSimulator(market, { ...options, now, budgetNow }),
+  create: withClocks(createBinanceSimulator),
   unlimited: { weightLimit: 1e12 },
   serverError: (status: number) =>
     json(

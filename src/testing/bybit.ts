@@ -14,7 +14,7 @@ import type { WsClock } from '../clients/ws/clock.js';
 import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
-import { listed, venueSimulation } from './venue.js';
+import { listed, venueSimulation, withClocks } from './venue.js';
 import { BybitWsServer } from './ws/bybit.js';
 
 const HOUR = 3_600_000;
@@ -452,11 +452,7 @@ export function createBybitSimulator(market: SyntheticMarket, options: BybitSimO
 /** Bybit's part of `simulateVenues` (`src/testing/venue.ts`). */
 export const bybitSimulation = venueSimulation({
   venue: 'bybit',
-  create: (
-    market: SyntheticMarket,
-    options: Omit<BybitSimOptions, 'now' | 'budgetNow' | 'intercept'>,
-    { now, budgetNow }: { now: () => number; budgetNow: () => number },
-  ) => createBybitSimulator(market, { ...options, now, budgetNow }),
+  create: withClocks(createBybitSimulator),
   unlimited: { requestLimit: 1e9 },
   serverError: (status: number) =>
     json({ retCode: 10016, retMsg: 'Internal server error.', result: {}, retExtInfo: {} }, { status }),

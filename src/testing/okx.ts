@@ -15,7 +15,7 @@ import type { WsClock } from '../clients/ws/clock.js';
 import { addInterval, ceilToInterval, floorToInterval, type Interval } from '../core/intervals.js';
 import { FixedWindowBudget, intParam, json, type VenueHandler } from './http.js';
 import type { SyntheticMarket } from './market.js';
-import { listed, venueSimulation } from './venue.js';
+import { listed, venueSimulation, withClocks } from './venue.js';
 import { OkxWsServer } from './ws/okx.js';
 
 const HOUR = 3_600_000;
@@ -442,11 +442,7 @@ export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptio
 /** OKX's part of `simulateVenues` (`src/testing/venue.ts`). */
 export const okxSimulation = venueSimulation({
   venue: 'okx',
-  create: (
-    market: SyntheticMarket,
-    options: Omit<OkxSimOptions, 'now' | 'budgetNow' | 'intercept'>,
-    { now, budgetNow }: { now: () => number; budgetNow: () => number },
-  ) => createOkxSimulator(market, { ...options, now, budgetNow }),
+  create: withClocks(createOkxSimulator),
   unlimited: { rateLimits: Object.fromEntries(Object.keys(RATE_LIMITS).map((path) => [path, 1e9])) },
   serverError: (status: number) =>
     json(

@@ -54,6 +54,19 @@ export function venueSimulation<const D extends VenueSimulation>(descriptor: D):
   return descriptor;
 }
 
+/** Options every simulator takes from the simulation rather than from its caller. */
+type SetBySimulation = 'now' | 'budgetNow' | 'intercept';
+
+/**
+ * A descriptor's `create` for a simulator whose options take the simulation's clocks (`now`,
+ * `budgetNow`): the caller's options, then the clocks. `intercept` stays the fault layer's.
+ */
+export function withClocks<O extends { now?: () => number; budgetNow?: () => number }, S>(
+  create: (market: SyntheticMarket, options: O) => S,
+): (market: SyntheticMarket, options: Omit<O, SetBySimulation>, context: SimulatorContext) => S {
+  return (market, options, { now, budgetNow }) => create(market, { ...options, now, budgetNow } as O);
+}
+
 /** The entries of an instrument table whose asset the market lists. */
 export function listed<T extends { symbol: string }>(
   market: SyntheticMarket,
