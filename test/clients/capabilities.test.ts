@@ -4,74 +4,41 @@
  * does not serve the same way, and `[t, t)` never costs a request.
  *
  * Regenerate the README table with `UPDATE_README=1 npx vitest run test/clients/capabilities.test.ts`.
+ *
+ * Every venue of the registry is covered with no table here: its simulator comes from
+ * `simulateVenues()`, its client from the one lookup of `test/venue-clients.ts`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { setupServer } from 'msw/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BinanceClient } from '../../src/clients/binance/rest.js';
-import { BybitClient } from '../../src/clients/bybit/rest.js';
 import { HISTORY_KINDS, type HistoryKind, type KindCapability } from '../../src/clients/capabilities.js';
-import { CoinalyzeClient } from '../../src/clients/coinalyze/rest.js';
-import { OkxClient } from '../../src/clients/okx/rest.js';
+import type { CoinalyzeClient } from '../../src/clients/coinalyze/rest.js';
 import { InvalidArgumentError, UnsupportedError } from '../../src/core/errors.js';
 import { countPeriods, floorToInterval, INTERVALS, type Interval } from '../../src/core/intervals.js';
 import { DATA_KINDS, type Exchange, SOURCES, type Source } from '../../src/core/types.js';
 import { VENUES as REGISTRY } from '../../src/core/venues.js';
-import { createBinanceSimulator } from '../../src/testing/binance.js';
-import { createBybitSimulator } from '../../src/testing/bybit.js';
-import { createCoinalyzeSimulator } from '../../src/testing/coinalyze.js';
-import { json, mswHandlers } from '../../src/testing/http.js';
-import { SyntheticMarket } from '../../src/testing/market.js';
-import { createOkxSimulator } from '../../src/testing/okx.js';
+import { type Simulation, simulateVenues } from '../../src/testing/index.js';
+import { simulatedClient } from '../venue-clients.js';
 import { collect } from './helpers.js';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const NOW = Date.UTC(2024, 5, 1, 12, 0, 30);
-const market = new SyntheticMarket();
-const now = () => NOW;
 const lifted = { limit: 1_000_000, intervalMs: 60_000 };
-let binanceFundingInfo: unknown;
 
-const sims = {
-  binance: createBinanceSimulator(market, {
-    now,
-    weightLimit: 1e12,
-    intercept: (url) =>
-      url.pathname === '/fapi/v1/fundingInfo' && binanceFundingInfo ? json(binanceFundingInfo) : undefined,
-  }),
-  bybit: createBybitSimulator(market, { now, requestLimit: 1e9 }),
-  okx: createOkxSimulator(market, { now }),
-  coinalyze: createCoinalyzeSimulator(market, { now, callLimit: 1e9 }),
-} satisfies Record<Source, unknown>;
-const server = setupServer(
-  ...mswHandlers('http://binance.mock', sims.binance.handler),
-  ...mswHandlers('http://bybit.mock', sims.bybit.handler),
-  ...mswHandlers('http://okx.mock', sims.okx.handler),
-  ...mswHandlers('http://coinalyze.mock/v1', sims.coinalyze.handler),
-);
+let sim: Simulation;
+beforeAll(async () => {
+  sim = await simulateVenues({ now: () => NOW, ws: false, unlimited: true });
+});
+afterAll(() => sim.close());
 
-const venues = {
-  binance: () => new BinanceClient({ baseUrl: 'http://binance.mock', now, rateLimit: lifted }),
-  bybit: () => new BybitClient({ baseUrl: 'http://bybit.mock', now, rateLimit: lifted }),
-  okx: () => new OkxClient({ baseUrl: 'http://okx.mock', now, rateLimit: lifted }),
-  coinalyze: (exchange: Exchange = 'binance') =>
-    new CoinalyzeClient({
-      apiKey: 'test-key',
-      baseUrl: 'http://coinalyze.mock/v1',
-      now,
-      exchange,
-      rateLimit: lifted,
-    }),
-} satisfies Record<Source, unknown>;
 type Venue = Source;
 /** The README's columns: the registry's venues, in its order. */
 const VENUES: readonly Venue[] = SOURCES;
-const requests = (venue: Venue) => sims[venue].stats.requests;
-
-beforeAll(() => server.listen({ onUnhandledRequest: 'error' }));
-afterAll(() => server.close());
+/** A client of `venue` on the simulation (an aggregator over `exchange`), its budget lifted. */
+const clientOf = (venue: Venue, exchange?: Exchange) =>
+  simulatedClient(sim, venue, { rateLimit: lifted }, exchange);
+const requests = (venue: Venue) => sim.stats.requests(venue);
 
 // ---------------------------------------------------------------------------------------------
 // The README table, rendered from `capabilities`.
@@ -129,7 +96,7 @@ function cells(table: string): string[][] {
 }
 
 function renderTable(): string {
-  const clients = VENUES.map((v) => venues[v]());
+  const clients = VENUES.map((v) => clientOf(v));
   const header = `| kind | ${VENUES.map((v) => REGISTRY[v].title).join(' | ')} |`;
   const rule = `| --- | ${VENUES.map(() => '---').join(' | ')} |`;
   const rows = HISTORY_KINDS.map(
@@ -143,7 +110,7 @@ describe('capabilities', () => {
   it('default: every HistoryKind is listed on every client (indicators never)', () => {
     expect(HISTORY_KINDS).toEqual(DATA_KINDS.filter((k) => k !== 'indicators'));
     for (const venue of VENUES) {
-      const client = venues[venue]();
+      const client = clientOf(venue);
       expect(Object.keys(client.capabilities.kinds).sort()).toEqual([...HISTORY_KINDS].sort());
       expect(client.capabilities.source).toBe(venue);
       expect(client.serves('indicators')).toBe(false);
@@ -170,9 +137,9 @@ describe('capabilities', () => {
   });
 
   it('default: the retention windows are the venues’ (Binance 30 days, OKX 1,440 rows and ~3 months, Coinalyze 1,500 buckets)', () => {
-    const binance = venues.binance();
-    const okx = venues.okx();
-    const coinalyze = venues.coinalyze();
+    const binance = clientOf('binance');
+    const okx = clientOf('okx');
+    const coinalyze = clientOf('coinalyze');
     const oi = binance.capabilities.kinds.openInterest!;
     expect(T0 - oi.earliest(T0, '5m')).toBeGreaterThan(30 * DAY - 10 * MIN);
     expect(T0 - oi.earliest(T0, '5m')).toBeLessThanOrEqual(30 * DAY);
@@ -192,10 +159,10 @@ describe('capabilities', () => {
   });
 
   it('default: Coinalyze follows its exchange (no long/short ratio for OKX instruments)', () => {
-    const okx = venues.coinalyze('okx');
+    const okx = clientOf('coinalyze', 'okx');
     expect(okx.capabilities.kinds.longShortRatio).toBeNull();
     expect(okx.serves('longShortRatio')).toBe(false);
-    expect(venues.coinalyze('bybit').serves('longShortRatio', '1h')).toBe(true);
+    expect(clientOf('coinalyze', 'bybit').serves('longShortRatio', '1h')).toBe(true);
   });
 });
 
@@ -213,7 +180,7 @@ function seriesOf(c: KindCapability) {
 
 describe.each(VENUES)('%s: history(), serves(), UnsupportedError', (venue) => {
   it('default: every kind with REST history comes through history() on its default interval', async () => {
-    const client = venues[venue]();
+    const client = clientOf(venue);
     for (const kind of HISTORY_KINDS) {
       const c = client.capabilities.kinds[kind];
       if (c?.rest !== 'history') continue;
@@ -232,7 +199,7 @@ describe.each(VENUES)('%s: history(), serves(), UnsupportedError', (venue) => {
   });
 
   it('default: serves() answers from the table, without a request', async () => {
-    const client = venues[venue]();
+    const client = clientOf(venue);
     const before = requests(venue);
     for (const kind of HISTORY_KINDS) {
       const c = client.capabilities.kinds[kind];
@@ -246,7 +213,7 @@ describe.each(VENUES)('%s: history(), serves(), UnsupportedError', (venue) => {
   });
 
   it('behavior: unserved kinds, intervals and ratio kinds reject the first next() with UnsupportedError', async () => {
-    const client = venues[venue]();
+    const client = clientOf(venue);
     const before = requests(venue);
     const refusals: { kind: HistoryKind; interval?: Interval; ratioKind?: 'topAccount' | 'topPosition' }[] =
       [];
@@ -280,7 +247,7 @@ describe.each(VENUES)('%s: history(), serves(), UnsupportedError', (venue) => {
   });
 
   it('behavior: a kind with intervals and no interval is an InvalidArgumentError', async () => {
-    const client = venues[venue]();
+    const client = clientOf(venue);
     await expect(
       collect(client.history('candles', { symbol: 'BTC', from: FROM, to: TO })),
     ).rejects.toBeInstanceOf(InvalidArgumentError);
@@ -288,7 +255,7 @@ describe.each(VENUES)('%s: history(), serves(), UnsupportedError', (venue) => {
   });
 
   it('behavior: [t, t) is empty on every kind (no page, no request); from > to is an InvalidArgumentError', async () => {
-    const client = venues[venue]();
+    const client = clientOf(venue);
     const before = requests(venue);
     for (const kind of HISTORY_KINDS) {
       const c = client.capabilities.kinds[kind];
@@ -312,38 +279,35 @@ describe.each(VENUES)('%s: history(), serves(), UnsupportedError', (venue) => {
 describe('[t, t) on the direct history methods', () => {
   it('behavior: every method of every venue yields nothing for [t, t), without a request', async () => {
     const p = { symbol: 'BTC', from: FROM, to: FROM };
-    const i = { ...p, interval: '1h' as const };
-    const binance = venues.binance();
-    const bybit = venues.bybit();
-    const okx = venues.okx();
-    const coinalyze = venues.coinalyze();
+    const clients = VENUES.map((venue) => clientOf(venue));
     const before = VENUES.map(requests);
-    const calls: AsyncIterable<unknown[]>[] = [
-      binance.candles(i),
-      binance.funding(p),
-      binance.openInterest(i),
-      binance.longShortRatio(i),
-      binance.takerVolume(i),
-      bybit.candles(i),
-      bybit.funding(p),
-      bybit.openInterest(i),
-      bybit.longShortRatio(i),
-      okx.candles(i),
-      okx.funding(p),
-      okx.openInterest(i),
-      okx.longShortRatio(i),
-      okx.takerVolume(i),
-      coinalyze.candles(i),
-      coinalyze.funding(p),
-      coinalyze.predictedFunding(i),
-      coinalyze.openInterest({ ...i, usd: true }),
-      coinalyze.liquidations(i),
-      coinalyze.longShortRatio(i),
-      coinalyze.candlesMany({ ...i, symbols: ['BTC', 'ETH'] }),
-    ];
-    for (const pages of calls) expect(await collect(pages)).toEqual({ rows: [], pages: 0 });
+    const calls: { name: string; pages: AsyncIterable<unknown[]> }[] = [];
+    for (const client of clients) {
+      // The history methods are named after the kinds: every kind a venue serves over REST history.
+      for (const kind of HISTORY_KINDS) {
+        const c = client.capabilities.kinds[kind];
+        if (c?.rest !== 'history') continue;
+        const interval = c.intervals.includes('1h') ? '1h' : c.defaultInterval;
+        const method = (client as unknown as Record<HistoryKind, (q: object) => AsyncIterable<unknown[]>>)[
+          kind
+        ];
+        calls.push({
+          name: `${client.venue}.${kind}`,
+          pages: method.call(client, { ...p, ...(interval ? { interval } : {}) }),
+        });
+      }
+    }
+    // Coinalyze's own variants: USD open interest and several symbols at once.
+    const coinalyze = clients[VENUES.indexOf('coinalyze')] as CoinalyzeClient;
+    const i = { ...p, interval: '1h' as const };
+    calls.push(
+      { name: 'coinalyze.openInterest usd', pages: coinalyze.openInterest({ ...i, usd: true }) },
+      { name: 'coinalyze.candlesMany', pages: coinalyze.candlesMany({ ...i, symbols: ['BTC', 'ETH'] }) },
+    );
+    expect(calls.length).toBeGreaterThanOrEqual(21);
+    for (const { name, pages } of calls) expect(await collect(pages), name).toEqual({ rows: [], pages: 0 });
     expect(VENUES.map(requests)).toEqual(before);
-    for (const c of [binance, bybit, okx, coinalyze]) await c.close();
+    for (const c of clients) await c.close();
   });
 });
 
@@ -351,25 +315,28 @@ describe('[t, t) on the direct history methods', () => {
 // Current values and funding periods.
 
 describe('snapshot() and fundingPeriod()', () => {
-  it('default: predicted funding is a current value on Binance, Bybit and OKX', async () => {
-    for (const venue of ['binance', 'bybit', 'okx'] as const) {
-      const client = venues[venue]();
+  it('default: predicted funding is a current value on every venue that says so (Binance, Bybit, OKX)', async () => {
+    const clients = VENUES.map((venue) => clientOf(venue));
+    const current = clients.filter((c) => c.capabilities.kinds.predictedFunding?.rest === 'snapshot');
+    expect(current.map((c) => c.venue)).toEqual(expect.arrayContaining(['binance', 'bybit', 'okx']));
+    for (const client of current) {
+      const venue = client.venue;
       const rows = await client.snapshot('predictedFunding', { symbol: 'BTC' });
       expect(rows).toHaveLength(1);
       expect(rows[0]!.source).toBe(venue);
-      expect(rows[0]!.rate).toBeCloseTo(market.fundingRate('BTC', rows[0]!.nextFundingTime!), 12);
+      expect(rows[0]!.rate).toBeCloseTo(sim.market.fundingRate('BTC', rows[0]!.nextFundingTime!), 12);
       await expect(client.snapshot('openInterest', { symbol: 'BTC' })).rejects.toBeInstanceOf(
         UnsupportedError,
       );
       await expect(
         collect(client.history('predictedFunding', { symbol: 'BTC', from: FROM, to: TO })),
       ).rejects.toBeInstanceOf(UnsupportedError);
-      await client.close();
     }
+    for (const c of clients) await c.close();
   });
 
   it('default: Coinalyze current open interest in base units and USD; no current funding (unit not documented)', async () => {
-    const coinalyze = venues.coinalyze('bybit');
+    const coinalyze = clientOf('coinalyze', 'bybit');
     const [oi] = await coinalyze.snapshot('openInterest', { symbol: 'PEPE' });
     const minute = floorToInterval(NOW, '1m');
     expect(oi).toMatchObject({
@@ -379,9 +346,9 @@ describe('snapshot() and fundingPeriod()', () => {
       interval: '1m',
       ts: minute,
     });
-    expect(oi!.openInterest).toBeCloseTo(market.openInterest('PEPE', minute), 3);
+    expect(oi!.openInterest).toBeCloseTo(sim.market.openInterest('PEPE', minute), 3);
     expect(oi!.openInterestUsd).toBeCloseTo(
-      market.openInterest('PEPE', minute) * market.markPrice('PEPE', minute),
+      sim.market.openInterest('PEPE', minute) * sim.market.markPrice('PEPE', minute),
       3,
     );
     await expect(coinalyze.snapshot('funding', { symbol: 'BTC' })).rejects.toBeInstanceOf(UnsupportedError);
@@ -392,9 +359,9 @@ describe('snapshot() and fundingPeriod()', () => {
   });
 
   it('default: the funding period per instrument, read once and reused', async () => {
-    const bybit = venues.bybit();
-    const okx = venues.okx();
-    const coinalyze = venues.coinalyze();
+    const bybit = clientOf('bybit');
+    const okx = clientOf('okx');
+    const coinalyze = clientOf('coinalyze');
     expect(await bybit.fundingPeriod('BTC')).toBe(8 * HOUR);
     const before = requests('bybit');
     expect(await bybit.fundingPeriod('BTC')).toBe(8 * HOUR);
@@ -405,20 +372,21 @@ describe('snapshot() and fundingPeriod()', () => {
   });
 
   it('behavior: Binance reads fundingInfo (adjusted instruments only); absent instruments fund every 8 h', async () => {
-    binanceFundingInfo = [
+    const adjusted = [
       { symbol: '1000PEPEUSDT', fundingIntervalHours: 4, adjustedFundingRateCap: '0.02', disclaimer: false },
       { symbol: 'ETHUSDT', fundingIntervalHours: 1, adjustedFundingRateCap: '0.02', disclaimer: false },
     ];
+    const fundingInfo = sim.faults.drift('binance', '/fapi/v1/fundingInfo', () => adjusted);
     try {
-      const binance = venues.binance();
+      const binance = clientOf('binance');
       expect(await binance.fundingPeriod('PEPE')).toBe(4 * HOUR);
       expect(await binance.fundingPeriod('ETH')).toBe(HOUR);
       expect(await binance.fundingPeriod('BTC')).toBe(8 * HOUR);
       await binance.close();
     } finally {
-      binanceFundingInfo = undefined;
+      fundingInfo.remove();
     }
-    const binance = venues.binance();
+    const binance = clientOf('binance');
     expect(await binance.fundingPeriod('PEPE')).toBe(8 * HOUR); // the simulator lists it at 8 h
     await binance.close();
   });

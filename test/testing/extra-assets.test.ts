@@ -4,11 +4,9 @@
  * backfills it (listed in its registry, candles equal to the market's, volumes in base units).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { BinanceClient } from '../../src/clients/binance/rest.js';
-import { BybitClient } from '../../src/clients/bybit/rest.js';
-import { OkxClient } from '../../src/clients/okx/rest.js';
 import { InvalidArgumentError } from '../../src/core/errors.js';
 import type { Candle } from '../../src/core/types.js';
+import { venuesOfRole } from '../../src/core/venues.js';
 import {
   BINANCE_INSTRUMENTS,
   binanceInstruments,
@@ -19,6 +17,7 @@ import {
   SyntheticMarket,
   simulateVenues,
 } from '../../src/testing/index.js';
+import { simulatedClient } from '../venue-clients.js';
 
 const MINUTE = 60_000;
 const T = Date.UTC(2024, 5, 1, 12, 0, 30);
@@ -69,22 +68,23 @@ describe('synthetic assets beyond the instrument tables', () => {
   it('every client lists and backfills them, from their listing on', async () => {
     const sim = await simulateVenues({ now: () => T, ws: false, assets: [...DEFAULT_ASSETS, ...EXTRA] });
     cleanup.push(() => sim.close());
-    const clients = [
-      new BinanceClient(sim.clientOptions('binance')),
-      new BybitClient(sim.clientOptions('bybit')),
-      new OkxClient(sim.clientOptions('okx')),
-    ];
-    for (const client of clients) {
+    // Every exchange of the registry (an aggregator lists no instruments of its own).
+    const exchanges = venuesOfRole('exchange');
+    expect(exchanges).toEqual(expect.arrayContaining(['binance', 'bybit', 'okx']));
+    for (const venue of exchanges) {
+      const client = simulatedClient(sim, venue);
       cleanup.push(() => client.close());
       const registry = await client.registry();
-      for (const { symbol } of EXTRA) expect(registry.has(client.venue, symbol)).toBe(true);
-      const sol = await all(client.candles({ symbol: 'SOL', interval: '1m', from: FROM, to: TO }));
+      for (const { symbol } of EXTRA) expect(registry.has(venue, symbol)).toBe(true);
+      const sol = await all(client.history('candles', { symbol: 'SOL', interval: '1m', from: FROM, to: TO }));
       expectMarket(sim, sol, 'SOL', FROM);
       // DOGE lists at 10:00: nothing before it.
-      const doge = await all(client.candles({ symbol: 'DOGE', interval: '1m', from: FROM, to: TO }));
+      const doge = await all(
+        client.history('candles', { symbol: 'DOGE', interval: '1m', from: FROM, to: TO }),
+      );
       expectMarket(sim, doge, 'DOGE', EXTRA[1]!.listedAt);
       // The static assets are served as before.
-      const btc = await all(client.candles({ symbol: 'BTC', interval: '1m', from: FROM, to: TO }));
+      const btc = await all(client.history('candles', { symbol: 'BTC', interval: '1m', from: FROM, to: TO }));
       expectMarket(sim, btc, 'BTC', FROM);
     }
   });

@@ -8,29 +8,15 @@ import { OkxClient } from '../../src/clients/okx/rest.js';
 import { InvalidArgumentError, PerpdataError, ValidationError } from '../../src/core/errors.js';
 import { addInterval, floorToInterval, type Interval } from '../../src/core/intervals.js';
 import type { Candle } from '../../src/core/types.js';
-import { mswHandlers, type Simulation, simulateVenues } from '../../src/testing/index.js';
+import { VENUES } from '../../src/core/venues.js';
+import { mswHandlers, SIMULATED_VENUES, type Simulation, simulateVenues } from '../../src/testing/index.js';
+import { simulatedClient } from '../venue-clients.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const T = Date.UTC(2024, 5, 1, 12, 0, 30);
 const FROM = T - 3 * HOUR - 30_000;
 const TO = T - 30_000;
-
-/** Every OKX path with a budget, to lift them all. */
-const RUBIK = '/api/v5/rubik/stat/contracts';
-const OKX_PATHS = [
-  '/api/v5/market/candles',
-  '/api/v5/market/history-candles',
-  '/api/v5/public/funding-rate',
-  '/api/v5/public/funding-rate-history',
-  '/api/v5/public/instruments',
-  '/api/v5/public/time',
-  '/api/v5/rubik/stat/taker-volume-contract',
-  `${RUBIK}/open-interest-history`,
-  `${RUBIK}/long-short-account-ratio-contract`,
-  `${RUBIK}/long-short-account-ratio-contract-top-trader`,
-  `${RUBIK}/long-short-position-ratio-contract-top-trader`,
-];
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -61,28 +47,40 @@ function expectMarketCandles(sim: Simulation, candles: readonly Candle[], symbol
 }
 
 describe('simulateVenues', () => {
-  it('default: the clients of all four venues backfill candles and funding from it, equal to the market', async () => {
+  it('default: the client of every venue backfills candles from it, equal to the market, and every exchange its funding', async () => {
     const sim = await start({ now: () => T });
-    const binance = new BinanceClient(sim.clientOptions('binance'));
-    const bybit = new BybitClient(sim.clientOptions('bybit'));
-    const okx = new OkxClient(sim.clientOptions('okx'));
-    const coinalyze = new CoinalyzeClient(sim.clientOptions('coinalyze', 'bybit'));
+    // Coinalyze (the aggregator) over Bybit's instruments.
+    const clients = SIMULATED_VENUES.map((venue) => simulatedClient(sim, venue, {}, 'bybit'));
     cleanup.push(async () => {
-      await Promise.all([binance.close(), bybit.close(), okx.close(), coinalyze.close()]);
+      await Promise.all(clients.map((c) => c.close()));
     });
+    const client = (venue: string) => clients.find((c) => c.venue === venue)!;
     const range = { from: FROM, to: TO, interval: '1m' as const };
-    expectMarketCandles(sim, await all(binance.candles({ symbol: 'BTC', ...range })), 'BTC');
-    expectMarketCandles(sim, await all(binance.candles({ symbol: 'PEPE', ...range })), 'PEPE');
-    expectMarketCandles(sim, await all(bybit.candles({ symbol: 'ETH', ...range })), 'ETH');
-    expectMarketCandles(sim, await all(okx.candles({ symbol: 'BTC', ...range })), 'BTC');
-    const viaCoinalyze = await all(coinalyze.candles({ symbol: 'BTC', ...range }));
-    expectMarketCandles(sim, viaCoinalyze, 'BTC');
-    expect(viaCoinalyze[0]).toMatchObject({ source: 'coinalyze', exchange: 'bybit' });
+    for (const c of clients) {
+      const candles = await all(c.history('candles', { symbol: 'BTC', ...range }));
+      expectMarketCandles(sim, candles, 'BTC');
+      expect(candles[0]).toMatchObject({
+        source: c.venue,
+        exchange: VENUES[c.venue].role === 'aggregator' ? 'bybit' : c.venue,
+      });
+    }
+    expectMarketCandles(
+      sim,
+      await all(client('binance').history('candles', { symbol: 'PEPE', ...range })),
+      'PEPE',
+    );
+    expectMarketCandles(
+      sim,
+      await all(client('bybit').history('candles', { symbol: 'ETH', ...range })),
+      'ETH',
+    );
 
     const day = { from: T - 2 * 24 * HOUR, to: T };
-    for (const client of [binance, bybit, okx]) {
-      const funding = await all(client.funding({ symbol: 'BTC', ...day }));
-      expect(funding.length, client.venue).toBeGreaterThanOrEqual(6);
+    const exchanges = clients.filter((c) => VENUES[c.venue].role === 'exchange');
+    expect(exchanges.map((c) => c.venue)).toEqual(expect.arrayContaining(['binance', 'bybit', 'okx']));
+    for (const c of exchanges) {
+      const funding = await all(c.history('funding', { symbol: 'BTC', ...day }));
+      expect(funding.length, c.venue).toBeGreaterThanOrEqual(6);
       for (const f of funding)
         expect(f.rate).toBeCloseTo(
           sim.market.fundingRate('BTC', Math.floor(f.ts / (8 * HOUR)) * 8 * HOUR),
@@ -90,42 +88,28 @@ describe('simulateVenues', () => {
         );
     }
     const oi = await all(
-      binance.openInterest({ symbol: 'BTC', interval: '5m', from: T - HOUR, to: T - 30_000 }),
+      client('binance').history('openInterest', {
+        symbol: 'BTC',
+        interval: '5m',
+        from: T - HOUR,
+        to: T - 30_000,
+      }),
     );
     // 11:05 … 11:55: the 12:00 period is still forming.
     expect(oi).toHaveLength(11);
-    expect(sim.stats.requests()).toBe(
-      sim.stats.binance.requests +
-        sim.stats.bybit.requests +
-        sim.stats.okx.requests +
-        sim.stats.coinalyze.requests,
-    );
+    expect(sim.stats.requests()).toBe(SIMULATED_VENUES.reduce((sum, v) => sum + sim.stats[v].requests, 0));
     expect(sim.stats.binance.byPath.get('/fapi/v1/klines')).toBeGreaterThanOrEqual(2);
   });
 
   it('default: each simulator serves every kind, interval and ratio kind its client says the venue serves', async () => {
     const lifted = 1_000_000;
-    const sim = await start({
-      now: () => T,
-      ws: false,
-      budgets: {
-        binance: { weightLimit: lifted },
-        bybit: { requestLimit: lifted },
-        okx: { rateLimits: Object.fromEntries(OKX_PATHS.map((p) => [p, lifted])) },
-        coinalyze: { callLimit: lifted },
-      },
-    });
+    const sim = await start({ now: () => T, ws: false, unlimited: true });
     const options = {
       retries: 0,
       outOfRange: 'throw',
       rateLimit: { limit: lifted, intervalMs: MINUTE },
     } as const;
-    const clients = [
-      new BinanceClient({ ...sim.clientOptions('binance'), ...options }),
-      new BybitClient({ ...sim.clientOptions('bybit'), ...options }),
-      new OkxClient({ ...sim.clientOptions('okx'), ...options }),
-      new CoinalyzeClient({ ...sim.clientOptions('coinalyze', 'binance'), ...options }),
-    ];
+    const clients = SIMULATED_VENUES.map((venue) => simulatedClient(sim, venue, options));
     cleanup.push(async () => {
       await Promise.all(clients.map((c) => c.close()));
     });
