@@ -2,11 +2,13 @@
  * The venue registry: one line per venue, the only list of venues in the code. `EXCHANGES`,
  * `SOURCES`, `Exchange` and `Source` (`./types.ts`) derive from it, and so does everything that used
  * to spell the venues out: storage's source/exchange validation, the pipeline's `venueOf`,
- * `SIMULATED_VENUES` and the simulation's per-venue tables (`src/testing/simulate.ts`, typed by
- * venue, so the compiler names every entry a new venue still lacks), and the README's venue × kind
- * table (`test/clients/capabilities.test.ts`, columns in this order, headed by `title`).
+ * `SIMULATED_VENUES` and the simulation's one table of venue descriptors (`SIMULATIONS` in
+ * `src/testing/simulate.ts`, typed by venue, so the compiler names an entry a new venue still
+ * lacks), the test suites that run over every venue, and the README's venue × kind table
+ * (`test/clients/capabilities.test.ts`, columns in this order, headed by `title`).
  *
- * Adding a venue: its files (see ADDING_A_VENUE.md) and one line here.
+ * Adding a venue: its files, one line here, and the few shared entries this module cannot make
+ * (it imports no client and no simulator): ADDING_A_VENUE.md, sections 3 and 4, lists them.
  */
 
 /** What one venue is to perpdata. */

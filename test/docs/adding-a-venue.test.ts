@@ -1,14 +1,19 @@
 /**
  * ADDING_A_VENUE.md and ARCHITECTURE.md name files and functions; this suite keeps them true. Every
  * path ADDING_A_VENUE.md names exists for an existing venue (`okx` for `<venue>`), every venue of the
- * registry has the files a venue must have, and every path ARCHITECTURE.md names exists.
+ * registry has the files a venue must have and the shared entries the page lists (its simulation
+ * descriptor in `SIMULATIONS`, its exported `<Venue>Client`, its export lines), and every path
+ * ARCHITECTURE.md names exists.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { EXCHANGES, SOURCES } from '../../src/core/types.js';
-import { VENUES } from '../../src/core/venues.js';
+import { VENUE_IDS, VENUES } from '../../src/core/venues.js';
+import * as normalize from '../../src/normalize/index.js';
+import * as testing from '../../src/testing/index.js';
+import { clientClass, clientName } from '../venue-clients.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
@@ -107,8 +112,14 @@ describe('ADDING_A_VENUE.md', () => {
     for (const builder of ['intervalKind', 'fundingKind', 'predictedSnapshot', 'liveOnly', 'latestRows'])
       expect(capabilities, builder).toMatch(new RegExp(`export (function|const) ${builder}\\b`));
     const simulate = read('src/testing/simulate.ts');
-    expect(simulate).toMatch(/const SIMULATORS = \{/);
-    expect(simulate).toMatch(/const LIVE = \{/);
+    expect(simulate).toMatch(/const SIMULATIONS = \{/);
+    const venue = read('src/testing/venue.ts');
+    for (const name of ['venueSimulation', 'withClocks'])
+      expect(venue, name).toMatch(new RegExp(`export function ${name}\\b`));
+    expect(venue).toMatch(/export interface VenueSimulation\b/);
+    for (const field of ['create', 'unlimited', 'serverError', 'banned', 'instruments', 'server'])
+      expect(adding, field).toContain(`\`${field}\``);
+    expect(read('test/venue-clients.ts')).toMatch(/export function simulatedClient\b/);
     expect(read('src/testing/okx.ts')).toMatch(/export function createOkxSimulator\b/);
     expect(read('src/testing/ws/okx.ts')).toMatch(/export class OkxWsServer\b/);
     expect(read('src/normalize/okx.ts')).toMatch(/export function okxInstruments\b/);
@@ -116,6 +127,54 @@ describe('ADDING_A_VENUE.md', () => {
     expect(read('test/fuzz/rest.ts')).toMatch(/export async function fuzzPath\b/);
     expect(read('test/fuzz/ws.ts')).toMatch(/export function fuzzFrames\b/);
     expect(read('test/clients/capabilities.test.ts')).toContain('UPDATE_README');
+  });
+
+  it('default: every venue of the registry has the shared entries of sections 3 and 4, and nothing else names it there', async () => {
+    const simulate = read('src/testing/simulate.ts');
+    const clients = read('src/clients/index.ts');
+    const missing: string[] = [];
+    for (const venue of VENUE_IDS) {
+      const Venue = venue[0]!.toUpperCase() + venue.slice(1);
+      // Section 3: one import and one entry in SIMULATIONS, the descriptor from the venue's own file.
+      if (!simulate.includes(`import { ${venue}Simulation } from './${venue}.js';`))
+        missing.push(`simulate.ts import of ${venue}Simulation`);
+      if (!new RegExp(`^  ${venue}: ${venue}Simulation,$`, 'm').test(simulate))
+        missing.push(`SIMULATIONS.${venue}`);
+      const own = (await import(/* @vite-ignore */ join(root, 'src/testing', `${venue}.ts`))) as Record<
+        string,
+        unknown
+      >;
+      const descriptor = own[`${venue}Simulation`] as { venue?: string; server?: unknown } | undefined;
+      if (descriptor?.venue !== venue) missing.push(`src/testing/${venue}.ts: ${venue}Simulation`);
+      else if (Boolean(descriptor.server) !== VENUES[venue].live)
+        missing.push(`${venue}Simulation.server (live: ${VENUES[venue].live})`);
+      // Section 3: the client, found by name in perpdata/clients.
+      if (!clients.includes(`${clientName(venue)}`))
+        missing.push(`src/clients/index.ts: ${clientName(venue)}`);
+      else {
+        const client = new (clientClass(venue))({ apiKey: 'key', exchange: 'binance' });
+        if (client.venue !== venue) missing.push(`${clientName(venue)}.venue is ${client.venue}`);
+        await client.close();
+      }
+      // Section 4: the public export lines.
+      if (typeof (normalize as Record<string, unknown>)[`${venue}Instruments`] !== 'function')
+        missing.push(`src/normalize/index.ts: ${venue}Instruments`);
+      if (typeof (testing as Record<string, unknown>)[`create${Venue}Simulator`] !== 'function')
+        missing.push(`src/testing/index.ts: create${Venue}Simulator`);
+      if (
+        VENUES[venue].live &&
+        typeof (testing as Record<string, unknown>)[`${Venue}WsServer`] !== 'function'
+      )
+        missing.push(`src/testing/index.ts: ${Venue}WsServer`);
+    }
+    expect(missing).toEqual([]);
+    // The rest of simulate.ts is venue-agnostic: no venue key outside SIMULATIONS, its imports and comments.
+    const code = simulate
+      .split('\n')
+      .filter((line) => !/^\s*(\*|\/\*\*|\/\/)/.test(line))
+      .filter((line) => !VENUE_IDS.some((v) => line.includes(`${v}Simulation`)));
+    const named = code.filter((line) => VENUE_IDS.some((v) => line.includes(`'${v}'`)));
+    expect(named).toEqual(["      exchange: Exchange = 'binance',"]);
   });
 
   it('default: the fixtures of the evidence table exist', () => {
