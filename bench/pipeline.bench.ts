@@ -5,8 +5,9 @@
  *   simulators (a child process, answers cached by URL after a warm-up pass) into PostgreSQL;
  * - client-only: the same clients iterating the same series' pages, nothing stored;
  * - storage-only: `PostgresStorage.write()` of the same candles, one call per page in the sizes the
- *   clients produce (499 / 1000 / 300 rows) with its ledger mark, and coalesced into `batchRows` (20,000)
- *   row writes as the batch writer does;
+ *   clients produce (499 / 1000 / 300 rows) with its ledger mark, and coalesced as the batch writer
+ *   does into writes of `batchRows` rows (`Sync`'s default 5,000, or `BENCH_BATCH_ROWS`; `Sync` runs
+ *   with the same);
  * - the ratio end-to-end / min(client-only, storage-only), per round (goal ≥ 0.8).
  *
  * Then the peak RSS of a child process backfilling one symbol-year (525,600 1m candles) and one month
@@ -14,7 +15,8 @@
  *
  * Every contender runs in a process of its own on the built package. Server:
  * `PERPDATA_TEST_DATABASE_URL`, else postgres://postgres@127.0.0.1:5432/test; everything goes into a
- * schema of its own, dropped at the end. `BENCH_ROUNDS` (default 3) sets the interleaved rounds.
+ * schema of its own, dropped at the end. `BENCH_ROUNDS` (default 3) sets the interleaved rounds,
+ * `BENCH_PARTS` (`throughput`, `rss`; default both) which parts run.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
@@ -29,7 +31,10 @@ const URL = process.env.PERPDATA_TEST_DATABASE_URL || 'postgres://postgres@127.0
 const MIN = 60_000;
 const DAY = 86_400_000;
 const SYMBOLS = ['BTC', 'ETH', 'SOL', 'XRP', 'DOGE', 'ADA', 'AVAX', 'LINK', 'DOT', 'LTC'];
-const BATCH_ROWS = 20_000;
+/** Rows per write of the batched storage-only contender and of `Sync` (its `batchRows`): the same size. */
+const BATCH_ROWS = Number(process.env.BENCH_BATCH_ROWS ?? 5_000);
+/** Which parts run: `throughput`, `rss` or both (default). */
+const PARTS = (process.env.BENCH_PARTS ?? 'throughput,rss').split(',');
 
 interface Result {
   candles: number;
@@ -137,159 +142,179 @@ export default async function (): Promise<void> {
   };
   const sims: Sim[] = [];
   try {
-    // ---- Throughput: 3 venues x 10 symbols x 7 days.
     const to = Date.UTC(2024, 5, 8);
     const now = to + 30_000;
-    const from = to - 7 * DAY;
-    const expected = 3 * SYMBOLS.length * ((to - from) / MIN);
-    const sim = await startSim(now, SYMBOLS, true);
-    sims.push(sim);
-    const base = { urls: sim.urls, now, from, to, symbols: SYMBOLS, db: URL, schema, batchRows: BATCH_ROWS };
-    // Warm-up: fills the simulators' answer cache and the OS page cache.
-    const warm = await measure({ ...base, mode: 'client' });
-    console.log(
-      `3 venues x ${SYMBOLS.length} symbols x 7 days of 1m candles = ${fmt(expected)} rows from unthrottled simulators (cached answers) into PostgreSQL; ` +
-        `${ROUNDS} interleaved rounds, every contender in its own process; load average before: ${load()}`,
-    );
-    console.log(`page sizes the clients produce (venue:rows -> pages): ${JSON.stringify(warm.pageSizes)}`);
-    type Measured = Result & { simCpuSeconds: number };
-    const withSimCpu = async (options: Record<string, unknown>): Promise<Measured> => {
-      const before = await sim.cpu();
-      const r = await measure(options);
-      return { ...r, simCpuSeconds: (await sim.cpu()) - before };
-    };
-    const rounds: { client: Measured; storage: Result; sync: Measured; load: string }[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      const client = await withSimCpu({ ...base, mode: 'client' });
-      const sp = `s${round}_`;
-      await pool.query('CHECKPOINT').catch(() => undefined);
-      const storage = await measure({ ...base, mode: 'storage', prefix: sp });
-      await dropTables(sp);
-      const ep = `e${round}_`;
-      const sync = await withSimCpu({ ...base, mode: 'sync', prefix: ep });
-      const { rows } = await pool.query<{ n: string }>(
-        `SELECT count(*) AS n FROM "${schema}"."${ep}candles"`,
-      );
-      if (Number(rows[0]!.n) !== expected || sync.candles !== expected)
-        console.log(
-          `  round ${round + 1}: end-to-end stored ${rows[0]!.n} rows, reported ${sync.candles} (expected ${expected})!`,
-        );
-      await dropTables(ep);
-      rounds.push({ client, storage, sync, load: load() });
-    }
-    type Round = (typeof rounds)[number];
-    const batchedRate = (r: Round) => rate(r.storage.batched!);
-    const ratio = (r: Round) => rate(r.sync) / Math.min(rate(r.client), rate(r.storage));
-    const ratioBatched = (r: Round) => rate(r.sync) / Math.min(rate(r.client), batchedRate(r));
-    const line = (name: string, rates: number[], extra = '') =>
-      console.log(
-        `${name.padEnd(54)} ${fmt(median(rates)).padStart(9)}   (${rates.map((x) => fmt(x)).join(' / ')})${extra}`,
-      );
-    const rss = (rs: Result[]) => `   peak RSS ${fmt(Math.max(...rs.map((r) => r.peakRssMb)))} MB`;
-    console.log('contender                                               candles/s   (rounds)');
-    line(
-      'client-only (3 clients, 4 series per venue at once)',
-      rounds.map((r) => rate(r.client)),
-      rss(rounds.map((r) => r.client)),
-    );
-    line(
-      'storage-only: write() per page + its ledger mark',
-      rounds.map((r) => rate(r.storage)),
-    );
-    line(`storage-only: write() of ${fmt(BATCH_ROWS)}-row batches + marks`, rounds.map(batchedRate));
-    line(
-      'end-to-end Sync.backfill()',
-      rounds.map((r) => rate(r.sync)),
-      rss(rounds.map((r) => r.sync)),
-    );
-    const ratios = rounds.map(ratio);
-    const ratiosBatched = rounds.map(ratioBatched);
-    console.log(
-      `end-to-end / min(client-only, storage-only per page): ${fmt(median(ratios), 2)} (rounds ${ratios.map((x) => fmt(x, 2)).join(' ')}; goal >= 0.8)`,
-    );
-    console.log(
-      `end-to-end / min(client-only, storage-only ${fmt(BATCH_ROWS)}-row batches): ${fmt(median(ratiosBatched), 2)} (rounds ${ratiosBatched.map((x) => fmt(x, 2)).join(' ')})`,
-    );
-    // Where the CPU goes: the measured process, the simulator process and this process's server
-    // backends (from /proc when the server runs here). Their sum over the cores is a floor on wall time.
-    const cores = availableParallelism();
-    const cpuLine = (
-      name: string,
-      parts: { wall: number; node: number; sim?: number | undefined; pg?: number | undefined }[],
-    ) => {
-      const m = (f: (p: (typeof parts)[number]) => number | undefined) => {
-        const xs = parts.map(f).filter((x): x is number => x !== undefined);
-        return xs.length > 0 ? fmt(median(xs), 2) : '-';
+    // ---- Throughput: 3 venues x 10 symbols x 7 days.
+    if (PARTS.includes('throughput')) {
+      const from = to - 7 * DAY;
+      const expected = 3 * SYMBOLS.length * ((to - from) / MIN);
+      const sim = await startSim(now, SYMBOLS, true);
+      sims.push(sim);
+      const base = {
+        urls: sim.urls,
+        now,
+        from,
+        to,
+        symbols: SYMBOLS,
+        db: URL,
+        schema,
+        batchRows: BATCH_ROWS,
+        sync: { batchRows: BATCH_ROWS },
       };
-      const total = (p: (typeof parts)[number]) => p.node + (p.sim ?? 0) + (p.pg ?? 0);
+      // Warm-up: fills the simulators' answer cache and the OS page cache.
+      const warm = await measure({ ...base, mode: 'client' });
       console.log(
-        `  ${name.padEnd(40)} wall ${m((p) => p.wall).padStart(5)}  node ${m((p) => p.node).padStart(5)}  simulator ${m((p) => p.sim).padStart(5)}  postgres ${m((p) => p.pg).padStart(5)}  total ${m(total).padStart(5)}  floor on ${cores} cores ${m((p) => total(p) / cores).padStart(5)}`,
+        `3 venues x ${SYMBOLS.length} symbols x 7 days of 1m candles = ${fmt(expected)} rows from unthrottled simulators (cached answers) into PostgreSQL; ` +
+          `${ROUNDS} interleaved rounds, every contender in its own process; load average before: ${load()}`,
       );
-    };
-    console.log('CPU seconds per contender (medians):');
-    cpuLine(
-      'client-only',
-      rounds.map((r) => ({ wall: r.client.seconds, node: r.client.cpuSeconds, sim: r.client.simCpuSeconds })),
-    );
-    cpuLine(
-      'storage-only per page',
-      rounds.map((r) => ({
-        wall: r.storage.seconds,
-        node: r.storage.cpuSeconds,
-        pg: r.storage.pgCpuSeconds,
-      })),
-    );
-    cpuLine(
-      `storage-only ${fmt(BATCH_ROWS)}-row batches`,
-      rounds.map((r) => ({
-        wall: r.storage.batched!.seconds,
-        node: r.storage.batched!.cpuSeconds,
-        pg: r.storage.batched!.pgCpuSeconds,
-      })),
-    );
-    cpuLine(
-      'end-to-end',
-      rounds.map((r) => ({
-        wall: r.sync.seconds,
-        node: r.sync.cpuSeconds,
-        sim: r.sync.simCpuSeconds,
-        pg: r.sync.pgCpuSeconds,
-      })),
-    );
-    console.log(`load average after each round: ${rounds.map((r) => r.load).join(' | ')}`);
-    sim.child.kill('SIGTERM');
+      console.log(`page sizes the clients produce (venue:rows -> pages): ${JSON.stringify(warm.pageSizes)}`);
+      type Measured = Result & { simCpuSeconds: number };
+      const withSimCpu = async (options: Record<string, unknown>): Promise<Measured> => {
+        const before = await sim.cpu();
+        const r = await measure(options);
+        return { ...r, simCpuSeconds: (await sim.cpu()) - before };
+      };
+      const rounds: { client: Measured; storage: Result; sync: Measured; load: string }[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const client = await withSimCpu({ ...base, mode: 'client' });
+        const sp = `s${round}_`;
+        await pool.query('CHECKPOINT').catch(() => undefined);
+        const storage = await measure({ ...base, mode: 'storage', prefix: sp });
+        await dropTables(sp);
+        const ep = `e${round}_`;
+        const sync = await withSimCpu({ ...base, mode: 'sync', prefix: ep });
+        const { rows } = await pool.query<{ n: string }>(
+          `SELECT count(*) AS n FROM "${schema}"."${ep}candles"`,
+        );
+        if (Number(rows[0]!.n) !== expected || sync.candles !== expected)
+          console.log(
+            `  round ${round + 1}: end-to-end stored ${rows[0]!.n} rows, reported ${sync.candles} (expected ${expected})!`,
+          );
+        await dropTables(ep);
+        rounds.push({ client, storage, sync, load: load() });
+      }
+      type Round = (typeof rounds)[number];
+      const batchedRate = (r: Round) => rate(r.storage.batched!);
+      const ratio = (r: Round) => rate(r.sync) / Math.min(rate(r.client), rate(r.storage));
+      const ratioBatched = (r: Round) => rate(r.sync) / Math.min(rate(r.client), batchedRate(r));
+      const line = (name: string, rates: number[], extra = '') =>
+        console.log(
+          `${name.padEnd(54)} ${fmt(median(rates)).padStart(9)}   (${rates.map((x) => fmt(x)).join(' / ')})${extra}`,
+        );
+      const rss = (rs: Result[]) => `   peak RSS ${fmt(Math.max(...rs.map((r) => r.peakRssMb)))} MB`;
+      console.log('contender                                               candles/s   (rounds)');
+      line(
+        'client-only (3 clients, 4 series per venue at once)',
+        rounds.map((r) => rate(r.client)),
+        rss(rounds.map((r) => r.client)),
+      );
+      line(
+        'storage-only: write() per page + its ledger mark',
+        rounds.map((r) => rate(r.storage)),
+      );
+      line(`storage-only: write() of ${fmt(BATCH_ROWS)}-row batches + marks`, rounds.map(batchedRate));
+      line(
+        'end-to-end Sync.backfill()',
+        rounds.map((r) => rate(r.sync)),
+        rss(rounds.map((r) => r.sync)),
+      );
+      const ratios = rounds.map(ratio);
+      const ratiosBatched = rounds.map(ratioBatched);
+      console.log(
+        `end-to-end / min(client-only, storage-only per page): ${fmt(median(ratios), 2)} (rounds ${ratios.map((x) => fmt(x, 2)).join(' ')}; goal >= 0.8)`,
+      );
+      console.log(
+        `end-to-end / min(client-only, storage-only ${fmt(BATCH_ROWS)}-row batches): ${fmt(median(ratiosBatched), 2)} (rounds ${ratiosBatched.map((x) => fmt(x, 2)).join(' ')})`,
+      );
+      // Where the CPU goes: the measured process, the simulator process and this process's server
+      // backends (from /proc when the server runs here). Their sum over the cores is a floor on wall time.
+      const cores = availableParallelism();
+      const cpuLine = (
+        name: string,
+        parts: { wall: number; node: number; sim?: number | undefined; pg?: number | undefined }[],
+      ) => {
+        const m = (f: (p: (typeof parts)[number]) => number | undefined) => {
+          const xs = parts.map(f).filter((x): x is number => x !== undefined);
+          return xs.length > 0 ? fmt(median(xs), 2) : '-';
+        };
+        const total = (p: (typeof parts)[number]) => p.node + (p.sim ?? 0) + (p.pg ?? 0);
+        console.log(
+          `  ${name.padEnd(40)} wall ${m((p) => p.wall).padStart(5)}  node ${m((p) => p.node).padStart(5)}  simulator ${m((p) => p.sim).padStart(5)}  postgres ${m((p) => p.pg).padStart(5)}  total ${m(total).padStart(5)}  floor on ${cores} cores ${m((p) => total(p) / cores).padStart(5)}`,
+        );
+      };
+      console.log('CPU seconds per contender (medians):');
+      cpuLine(
+        'client-only',
+        rounds.map((r) => ({
+          wall: r.client.seconds,
+          node: r.client.cpuSeconds,
+          sim: r.client.simCpuSeconds,
+        })),
+      );
+      cpuLine(
+        'storage-only per page',
+        rounds.map((r) => ({
+          wall: r.storage.seconds,
+          node: r.storage.cpuSeconds,
+          pg: r.storage.pgCpuSeconds,
+        })),
+      );
+      cpuLine(
+        `storage-only ${fmt(BATCH_ROWS)}-row batches`,
+        rounds.map((r) => ({
+          wall: r.storage.batched!.seconds,
+          node: r.storage.batched!.cpuSeconds,
+          pg: r.storage.batched!.pgCpuSeconds,
+        })),
+      );
+      cpuLine(
+        'end-to-end',
+        rounds.map((r) => ({
+          wall: r.sync.seconds,
+          node: r.sync.cpuSeconds,
+          sim: r.sync.simCpuSeconds,
+          pg: r.sync.pgCpuSeconds,
+        })),
+      );
+      console.log(`load average after each round: ${rounds.map((r) => r.load).join(' | ')}`);
+      sim.child.kill('SIGTERM');
+    }
 
     // ---- Peak RSS: one symbol of Binance through Sync, a year and a month.
-    const rssSim = await startSim(now, ['BTC'], false);
-    sims.push(rssSim);
-    const ranges = [
-      { name: 'one month (43,200 candles)', from: to - 30 * DAY },
-      { name: 'one year (525,600 candles)', from: to - 365 * DAY },
-    ];
-    console.log('peak RSS of a child process backfilling BTC 1m from Binance into PostgreSQL through Sync:');
-    for (const http of ['fetch', 'undici'] as const) {
-      const figures: string[] = [];
-      for (const [i, range] of ranges.entries()) {
-        const prefix = `rss_${http}_${i}_`;
-        const r = await measure({
-          urls: rssSim.urls,
-          now,
-          from: range.from,
-          to,
-          symbols: ['BTC'],
-          venues: ['binance'],
-          http,
-          db: URL,
-          schema,
-          prefix,
-          mode: 'sync',
-        });
-        await dropTables(prefix);
-        figures.push(
-          `${range.name}: ${fmt(r.peakRssMb)} MB (${fmt(r.candles)} rows, ${fmt(rate(r))} candles/s)`,
-        );
+    if (PARTS.includes('rss')) {
+      const rssSim = await startSim(now, ['BTC'], false);
+      sims.push(rssSim);
+      const ranges = [
+        { name: 'one month (43,200 candles)', from: to - 30 * DAY },
+        { name: 'one year (525,600 candles)', from: to - 365 * DAY },
+      ];
+      console.log(
+        'peak RSS of a child process backfilling BTC 1m from Binance into PostgreSQL through Sync:',
+      );
+      for (const http of ['fetch', 'undici'] as const) {
+        const figures: string[] = [];
+        for (const [i, range] of ranges.entries()) {
+          const prefix = `rss_${http}_${i}_`;
+          const r = await measure({
+            urls: rssSim.urls,
+            now,
+            from: range.from,
+            to,
+            symbols: ['BTC'],
+            venues: ['binance'],
+            http,
+            db: URL,
+            schema,
+            prefix,
+            mode: 'sync',
+          });
+          await dropTables(prefix);
+          figures.push(
+            `${range.name}: ${fmt(r.peakRssMb)} MB (${fmt(r.candles)} rows, ${fmt(rate(r))} candles/s)`,
+          );
+        }
+        console.log(`  http: '${http}'${http === 'fetch' ? ' (default)' : ''}   ${figures.join('   ')}`);
       }
-      console.log(`  http: '${http}'${http === 'fetch' ? ' (default)' : ''}   ${figures.join('   ')}`);
     }
   } finally {
     for (const s of sims) s.child.kill('SIGTERM');

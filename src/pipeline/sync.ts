@@ -387,6 +387,8 @@ export class Sync {
     // would only hold more pages in memory.
     let cursor = 0;
     const busy = new Set<SeriesState>();
+    // A finished series waits for its rows to commit beside the workers, not in their way.
+    const finishing: Promise<void>[] = [];
     const take = (): Chunk | undefined => {
       for (let i = 0; i < queue.length; i++) {
         const q = queue[(cursor + i) % queue.length] as Chunk[];
@@ -411,12 +413,15 @@ export class Sync {
         }
         chunk.state.chunksLeft--;
         if (chunk.state.chunksLeft === 0 && chunk.state.outcome === 'done')
-          await this.#finish(chunk.state, writer);
+          finishing.push(this.#finish(chunk.state, writer));
       }
     };
     await Promise.all(
       Array.from({ length: Math.min(o.seriesConcurrency, Math.max(1, queue.length)) }, worker),
     );
+    // Nothing more of this venue is coming: its last rows go now, not at the batch time bound.
+    await writer.flush(states[0]?.plan.key.source);
+    await Promise.all(finishing);
     if (signal.aborted) {
       for (const state of states) {
         if (state.outcome === 'done' && state.chunksLeft > 0) {

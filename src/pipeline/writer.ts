@@ -10,6 +10,7 @@ import { sleep } from '../clients/transport/sleep.js';
 import { PerpdataError, StorageError } from '../core/errors.js';
 import type { AnyRecord, DataKind, RecordOf } from '../core/types.js';
 import type { CoverageMark, StorageAdapter } from '../storage/adapter.js';
+import { RowArena } from './packed.js';
 
 /** Backoff of failed storage calls: 0.2–0.4 s, doubling, capped at 5 s. */
 const WRITE_BACKOFF = { initialMs: 400, maxMs: 5_000 } as const;
@@ -38,7 +39,9 @@ export interface BatchWriterOptions {
 
 interface Buffer {
   readonly kind: DataKind;
-  rows: AnyRecord[];
+  readonly partition: string;
+  /** Pages waiting (packed where they fit, see `RowArena`). */
+  readonly arena: RowArena;
   marks: CoverageMark[];
   series: Map<string, number>;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -79,7 +82,15 @@ export class BatchWriter {
     const id = `${kind}|${partition}`;
     let b = this.#buffers.get(id);
     if (!b) {
-      b = { kind, rows: [], marks: [], series: new Map(), timer: undefined, inFlight: undefined };
+      b = {
+        kind,
+        partition,
+        arena: new RowArena(kind),
+        marks: [],
+        series: new Map(),
+        timer: undefined,
+        inFlight: undefined,
+      };
       this.#buffers.set(id, b);
     }
     return b;
@@ -101,7 +112,7 @@ export class BatchWriter {
     if (this.#closed) throw new PerpdataError('INVALID_ARGUMENT', 'the batch writer is closed');
     if (rows.length === 0 && marks.length === 0) return;
     const b = this.#buffer(kind, partition);
-    for (const row of rows) b.rows.push(row);
+    b.arena.add(rows as readonly AnyRecord[]);
     for (const mark of marks) b.marks.push(mark);
     b.series.set(series, (b.series.get(series) ?? 0) + rows.length);
     const pending = this.#pending.get(series) ?? { n: 0, waiters: [] };
@@ -110,7 +121,7 @@ export class BatchWriter {
     this.#queued += rows.length;
     // While a write of this buffer is in flight, its end starts the next one.
     if (!b.inFlight) {
-      if (b.rows.length >= this.#o.maxRows) void this.#start(b);
+      if (b.arena.rows >= this.#o.maxRows) void this.#start(b);
       else b.timer ??= setTimeout(() => this.#start(b), this.#o.maxDelayMs);
     }
     while (this.#queued > 2 * this.#o.maxRows) {
@@ -130,12 +141,11 @@ export class BatchWriter {
     if (b.timer) clearTimeout(b.timer);
     b.timer = undefined;
     if (b.inFlight)
-      return b.inFlight.then(() => (b.rows.length || b.marks.length ? this.#start(b) : undefined));
-    if (b.rows.length === 0 && b.marks.length === 0) return Promise.resolve();
-    const rows = b.rows;
+      return b.inFlight.then(() => (b.arena.rows || b.marks.length ? this.#start(b) : undefined));
+    if (b.arena.rows === 0 && b.marks.length === 0) return Promise.resolve();
+    const rows = b.arena.drain();
     const marks = b.marks;
     const series = b.series;
-    b.rows = [];
     b.marks = [];
     b.series = new Map();
     this.#queued -= rows.length;
@@ -148,8 +158,8 @@ export class BatchWriter {
       this.#drained.clear();
       // More arrived while this batch was written: a batch of a useful size goes now (rows wait at most
       // one write, so fewer of them outlive the young generation), a trickle at its time bound.
-      if (b.rows.length >= Math.min(this.#o.maxRows, EAGER_ROWS)) void this.#start(b);
-      else if ((b.rows.length > 0 || b.marks.length > 0) && !b.timer) {
+      if (b.arena.rows >= Math.min(this.#o.maxRows, EAGER_ROWS)) void this.#start(b);
+      else if ((b.arena.rows > 0 || b.marks.length > 0) && !b.timer) {
         b.timer = setTimeout(() => this.#start(b), this.#o.maxDelayMs);
       }
     });
@@ -199,12 +209,13 @@ export class BatchWriter {
     }
   }
 
-  /** Writes everything buffered and waits for every write in flight. */
-  async flush(): Promise<void> {
+  /** Writes everything buffered (of one partition, when given) and waits for its writes in flight. */
+  async flush(partition?: string): Promise<void> {
     for (;;) {
       const pending: Promise<void>[] = [];
       for (const b of this.#buffers.values()) {
-        if (b.rows.length > 0 || b.marks.length > 0) pending.push(this.#start(b));
+        if (partition !== undefined && b.partition !== partition) continue;
+        if (b.arena.rows > 0 || b.marks.length > 0) pending.push(this.#start(b));
         else if (b.inFlight) pending.push(b.inFlight);
       }
       if (pending.length === 0) return;

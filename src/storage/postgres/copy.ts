@@ -39,8 +39,38 @@ export function encodeGroupKey(group: SeriesGroup): Uint8Array {
 }
 
 /**
+ * Reused 1 MiB encoding buffers. A batch's COPY data lives for the whole write (encoded while BEGIN
+ * travels, then streamed): long enough for fresh buffers to outlive two young-generation collections,
+ * so that a long backfill would fill the old generation with dead ones until the next full collection.
+ * Buffers come back only after a write that succeeded (a failed one may still sit in a socket queue).
+ */
+export class ChunkPool {
+  readonly #free: Uint8Array[] = [];
+  readonly #keep: number;
+
+  constructor(keep = 8) {
+    this.#keep = keep;
+  }
+
+  /** A buffer of at least `bytes` (pooled ones are 1 MiB; a larger request gets a fresh buffer). */
+  take(bytes: number): Uint8Array {
+    if (bytes > CHUNK_BYTES) return new Uint8Array(bytes);
+    return this.#free.pop() ?? new Uint8Array(CHUNK_BYTES);
+  }
+
+  /** Returns buffers that nothing refers to any more. */
+  give(buffers: readonly Uint8Array[]): void {
+    for (const b of buffers) {
+      if (this.#free.length >= this.#keep) return;
+      if (b.buffer.byteLength === CHUNK_BYTES) this.#free.push(new Uint8Array(b.buffer));
+    }
+  }
+}
+
+/**
  * Yields one complete binary COPY stream (header, rows, trailer) in chunks of about 1 MiB for the rows
- * `indices` of `rows` (all rows when `indices` is undefined), in table column order.
+ * `indices` of `rows` (all rows when `indices` is undefined), in table column order. `alloc` gives the
+ * buffers (e.g. `ChunkPool.take`); by default each is new, sized to a small batch.
  */
 export function* encodeCopy(
   spec: KindSpec,
@@ -48,6 +78,7 @@ export function* encodeCopy(
   groupOf: Uint32Array,
   groupKeys: readonly Uint8Array[],
   indices?: readonly number[] | Uint32Array,
+  alloc?: (bytes: number) => Uint8Array,
 ): Generator<Uint8Array> {
   const values = columnsOf(spec).filter((c) => c.role === 'value');
   const fieldCount = columnsOf(spec).length;
@@ -56,7 +87,8 @@ export function* encodeCopy(
   const count = indices ? indices.length : rows.length;
 
   // A small batch gets a buffer of its own size: zeroing a 1 MiB buffer costs more than encoding 500 rows.
-  let buf = new Uint8Array(Math.max(Math.min(CHUNK_BYTES, 21 + count * maxRow), maxRow + 21));
+  const first = Math.max(Math.min(CHUNK_BYTES, 21 + count * maxRow), maxRow + 21);
+  let buf = alloc ? alloc(first) : new Uint8Array(first);
   let view = new DataView(buf.buffer);
   buf.set(SIGNATURE, 0);
   view.setInt32(11, 0);
@@ -66,7 +98,8 @@ export function* encodeCopy(
     const i = indices ? (indices[n] as number) : n;
     if (at + maxRow > buf.length) {
       yield buf.subarray(0, at);
-      buf = new Uint8Array(Math.max(CHUNK_BYTES, maxRow + 2));
+      const size = Math.max(CHUNK_BYTES, maxRow + 2);
+      buf = alloc ? alloc(size) : new Uint8Array(size);
       view = new DataView(buf.buffer);
       at = 0;
     }

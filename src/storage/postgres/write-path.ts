@@ -8,7 +8,7 @@ import { applyMarks, type LedgerSeries } from '../coverage.js';
 import type { KindSpec } from '../records.js';
 import type { PreparedBatch } from '../validate.js';
 import { type BatchSplit, columnArrays, groupKeyArrays, range, splitByNewest } from './batch-params.js';
-import { encodeCopy, encodeGroupKey } from './copy.js';
+import { ChunkPool, encodeCopy, encodeGroupKey } from './copy.js';
 import type { Driver, Session } from './driver.js';
 import { sqlState, TransactionFailure } from './errors.js';
 import { extendParams, ledgerLocks, ledgerParams } from './ledger-params.js';
@@ -44,6 +44,8 @@ export class WritePath {
   readonly #copyThreshold: number;
   /** SQL texts built once per storage (the same string object each time: no rebuilding, no rehashing). */
   readonly #texts = new Map<string, string>();
+  /** Buffers of pre-encoded COPY data, reused from one write to the next. */
+  readonly #chunks = new ChunkPool();
 
   constructor(tables: Tables, onConflict: ConflictPolicy, copyThreshold: number) {
     this.#tables = tables;
@@ -135,15 +137,28 @@ export class WritePath {
       ledger.length > 0 ? this.#firstStatement(spec, ledger, only, withNewest, newest) : undefined;
     // While BEGIN travels, encode the COPY data for the common case, a batch newer than anything stored.
     const encoded: { chunks?: Uint8Array[] } = {};
+    const taken: Uint8Array[] = [];
+    const take = (bytes: number) => {
+      const b = this.#chunks.take(bytes);
+      taken.push(b);
+      return b;
+    };
     const meanwhile =
       useCopy && !mergeAll && driver.kind === 'pg' && all <= PRE_ENCODE_ROWS
         ? () => {
             encoded.chunks = [
-              ...encodeCopy(spec, batch.rows, batch.groupOf, batch.groups.map(encodeGroupKey)),
+              ...encodeCopy(
+                spec,
+                batch.rows,
+                batch.groupOf,
+                batch.groups.map(encodeGroupKey),
+                undefined,
+                take,
+              ),
             ];
           }
         : undefined;
-    return driver.transaction(
+    const written = await driver.transaction(
       async (s, result) => {
         let marks: readonly (number | null)[] | undefined;
         let settled = false;
@@ -173,6 +188,9 @@ export class WritePath {
       },
       { locks, first, meanwhile },
     );
+    // Committed: nothing holds the pre-encoded buffers any more (a failed write's are left to the GC).
+    this.#chunks.give(taken);
+    return written;
   }
 
   /**
