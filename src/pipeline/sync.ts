@@ -547,7 +547,9 @@ export class Sync {
       });
       for await (const page of pages as AsyncIterable<AnyRecord[]>) {
         if (state.outcome !== 'done') return;
-        const rows = page.filter((r) => r.ts >= span.from && r.ts < span.to);
+        // Pages keep to the range they were asked for; only a page that strays is copied.
+        const inSpan = (r: AnyRecord) => r.ts >= span.from && r.ts < span.to;
+        const rows = page.every(inSpan) ? page : page.filter(inSpan);
         const before = marker.cursor;
         const marks = marker.page(rows.map((r) => r.ts));
         await writer.add(plan.kind, plan.id, rows as RecordOf<typeof plan.kind>[], marks, plan.key.source);

@@ -10,7 +10,6 @@ import { sleep } from '../clients/transport/sleep.js';
 import { PerpdataError, StorageError } from '../core/errors.js';
 import type { AnyRecord, DataKind, RecordOf } from '../core/types.js';
 import type { CoverageMark, StorageAdapter } from '../storage/adapter.js';
-import { RowArena } from './packed.js';
 
 /** Backoff of failed storage calls: 0.2–0.4 s, doubling, capped at 5 s. */
 const WRITE_BACKOFF = { initialMs: 400, maxMs: 5_000 } as const;
@@ -40,8 +39,7 @@ export interface BatchWriterOptions {
 interface Buffer {
   readonly kind: DataKind;
   readonly partition: string;
-  /** Pages waiting (packed where they fit, see `RowArena`). */
-  readonly arena: RowArena;
+  rows: AnyRecord[];
   marks: CoverageMark[];
   series: Map<string, number>;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -82,15 +80,7 @@ export class BatchWriter {
     const id = `${kind}|${partition}`;
     let b = this.#buffers.get(id);
     if (!b) {
-      b = {
-        kind,
-        partition,
-        arena: new RowArena(kind),
-        marks: [],
-        series: new Map(),
-        timer: undefined,
-        inFlight: undefined,
-      };
+      b = { kind, partition, rows: [], marks: [], series: new Map(), timer: undefined, inFlight: undefined };
       this.#buffers.set(id, b);
     }
     return b;
@@ -112,7 +102,7 @@ export class BatchWriter {
     if (this.#closed) throw new PerpdataError('INVALID_ARGUMENT', 'the batch writer is closed');
     if (rows.length === 0 && marks.length === 0) return;
     const b = this.#buffer(kind, partition);
-    b.arena.add(rows as readonly AnyRecord[]);
+    for (const row of rows) b.rows.push(row);
     for (const mark of marks) b.marks.push(mark);
     b.series.set(series, (b.series.get(series) ?? 0) + rows.length);
     const pending = this.#pending.get(series) ?? { n: 0, waiters: [] };
@@ -121,7 +111,7 @@ export class BatchWriter {
     this.#queued += rows.length;
     // While a write of this buffer is in flight, its end starts the next one.
     if (!b.inFlight) {
-      if (b.arena.rows >= this.#o.maxRows) void this.#start(b);
+      if (b.rows.length >= this.#o.maxRows) void this.#start(b);
       else b.timer ??= setTimeout(() => this.#start(b), this.#o.maxDelayMs);
     }
     while (this.#queued > 2 * this.#o.maxRows) {
@@ -141,11 +131,12 @@ export class BatchWriter {
     if (b.timer) clearTimeout(b.timer);
     b.timer = undefined;
     if (b.inFlight)
-      return b.inFlight.then(() => (b.arena.rows || b.marks.length ? this.#start(b) : undefined));
-    if (b.arena.rows === 0 && b.marks.length === 0) return Promise.resolve();
-    const rows = b.arena.drain();
+      return b.inFlight.then(() => (b.rows.length || b.marks.length ? this.#start(b) : undefined));
+    if (b.rows.length === 0 && b.marks.length === 0) return Promise.resolve();
+    const rows = b.rows;
     const marks = b.marks;
     const series = b.series;
+    b.rows = [];
     b.marks = [];
     b.series = new Map();
     this.#queued -= rows.length;
@@ -158,8 +149,8 @@ export class BatchWriter {
       this.#drained.clear();
       // More arrived while this batch was written: a batch of a useful size goes now (rows wait at most
       // one write, so fewer of them outlive the young generation), a trickle at its time bound.
-      if (b.arena.rows >= Math.min(this.#o.maxRows, EAGER_ROWS)) void this.#start(b);
-      else if ((b.arena.rows > 0 || b.marks.length > 0) && !b.timer) {
+      if (b.rows.length >= Math.min(this.#o.maxRows, EAGER_ROWS)) void this.#start(b);
+      else if ((b.rows.length > 0 || b.marks.length > 0) && !b.timer) {
         b.timer = setTimeout(() => this.#start(b), this.#o.maxDelayMs);
       }
     });
@@ -215,7 +206,7 @@ export class BatchWriter {
       const pending: Promise<void>[] = [];
       for (const b of this.#buffers.values()) {
         if (partition !== undefined && b.partition !== partition) continue;
-        if (b.arena.rows > 0 || b.marks.length > 0) pending.push(this.#start(b));
+        if (b.rows.length > 0 || b.marks.length > 0) pending.push(this.#start(b));
         else if (b.inFlight) pending.push(b.inFlight);
       }
       if (pending.length === 0) return;
