@@ -1,7 +1,8 @@
 /**
  * `perpdata/pipeline`: `Sync`, which keeps a symbol list's history of every kind, across venues, in a
- * `StorageAdapter`, resumable from the storage's coverage ledger.
+ * `StorageAdapter`, resumable from the storage's coverage ledger, and keeps it current (`live()`).
  */
+export type { LiveHandle, LiveOptions, LiveState, SeriesHealth } from './live.js';
 export { Sync } from './sync.js';
 export type {
   BackfillReport,

@@ -2,8 +2,10 @@
  * Validates `SyncOptions` eagerly and turns them into the list of series a run keeps: one per
  * (client, kind, interval, ratio population, symbol) that the client's capability table serves.
  */
+
 import type { VenueClient } from '../clients/base.js';
 import { HISTORY_KINDS, type HistoryKind, type KindCapability } from '../clients/capabilities.js';
+import { systemClock, type WsClock } from '../clients/ws/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
 import { INTERVALS, type Interval, intervalMs } from '../core/intervals.js';
 import { toEpochMs } from '../core/time.js';
@@ -24,6 +26,7 @@ export interface ResolvedOptions {
   readonly signal: AbortSignal | undefined;
   readonly logger: SyncOptions['logger'];
   readonly now: () => number;
+  readonly clock: WsClock;
   readonly job: string;
   readonly seriesConcurrency: number;
   readonly batchRows: number;
@@ -42,6 +45,7 @@ const OPTION_KEYS = new Set([
   'signal',
   'logger',
   'now',
+  'clock',
   'job',
   'seriesConcurrency',
   'batchRows',
@@ -144,6 +148,16 @@ export function resolveOptions(options: SyncOptions): ResolvedOptions {
   }
   if (options.now !== undefined && typeof options.now !== 'function')
     fail('now must be a function returning epoch ms');
+  const clock = options.clock;
+  if (
+    clock !== undefined &&
+    (typeof clock !== 'object' ||
+      clock === null ||
+      typeof clock.now !== 'function' ||
+      typeof clock.setTimeout !== 'function' ||
+      typeof clock.clearTimeout !== 'function')
+  )
+    fail('clock must be a WsClock: { now(), setTimeout(fn, ms), clearTimeout(handle) }');
   const job = options.job ?? 'backfill';
   if (typeof job !== 'string' || job.length === 0 || job.includes(':'))
     fail('job must be a non-empty name without ":"');
@@ -164,7 +178,8 @@ export function resolveOptions(options: SyncOptions): ResolvedOptions {
     },
     signal: options.signal,
     logger: options.logger,
-    now: options.now ?? Date.now,
+    now: options.now ?? (clock ? () => clock.now() : Date.now),
+    clock: clock ?? systemClock,
     job,
     seriesConcurrency: positiveInteger('seriesConcurrency', options.seriesConcurrency, 4),
     batchRows: positiveInteger('batchRows', options.batchRows, 5_000),

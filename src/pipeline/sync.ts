@@ -16,6 +16,7 @@ import type { AnyRecord, RecordOf, SeriesKey } from '../core/types.js';
 import type { SymbolRegistry } from '../normalize/symbols.js';
 import { type DerivedInput, deriveAll } from './derived.js';
 import { ChunkMarker, chunkSpans, missingSpans, type Span } from './ledger.js';
+import { type LiveHandle, type LiveOptions, LiveSession } from './live.js';
 import { planSeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
 import { type SeriesIdentity, SeriesState } from './state.js';
 import type { BackfillReport, SeriesOutcome, SeriesReport, SyncEvents, SyncOptions } from './types.js';
@@ -63,6 +64,13 @@ export function chunkRetryDelay(error: unknown, attempt: number, now: number): n
     default:
       return undefined;
   }
+}
+
+/** A venue's instrument list and the series of it that it lists. */
+interface ListedVenue {
+  readonly registry: SymbolRegistry;
+  readonly exchange: SeriesKey['exchange'];
+  readonly states: SeriesState[];
 }
 
 interface Chunk {
@@ -127,6 +135,138 @@ export class Sync {
   }
 
   #running = false;
+  /** Job name of status and error rows: the backfill's, or the live run's. */
+  #job = '';
+  /** Per live series, the stored end its last status row reported. */
+  readonly #reported = new Map<string, number>();
+
+  /**
+   * Keeps every series current from now on: catches each one up from the coverage ledger over REST
+   * (the hand-off from a backfill, and after every reconnect or stall), streams closed candles where the
+   * venue streams them, and polls every other kind on its cadence from `capabilities`, a little after
+   * each period closes. Writes go through the same batches and ledger marks as `backfill()`, so a
+   * restart resumes exactly where the stored data ends. Derived series are not updated live yet (run
+   * `backfill()` to bring them up to date).
+   * @example
+   * const live = sync.live();
+   * setInterval(() => console.table(live.health()), 10_000);
+   * process.once('SIGINT', () => void live.stop());
+   */
+  live(options: LiveOptions = {}): LiveHandle {
+    if (this.#running)
+      throw new InvalidArgumentError('a backfill() or live() is already running on this Sync');
+    this.#running = true;
+    const o = this.#o;
+    this.#job = o.job === 'backfill' ? 'live' : `${o.job}-live`;
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    for (const signal of [o.signal, options.signal]) {
+      if (signal?.aborted) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+    }
+    setMaxListeners(0, stop.signal);
+    const known = new Map<string, SeriesState<SeriesIdentity>>();
+    const writer = this.#writer(known, Math.min(o.batchDelayMs, 1_000));
+    let session: LiveSession | undefined;
+    const done = (async () => {
+      await this.#status({ job: this.#job, status: 'running', message: 'live started' });
+      const states: SeriesState[] = [];
+      const venues = new Map<SeriesState, ListedVenue>();
+      for (const [client, list] of this.#byClient(planSeries(o).map((p) => new SeriesState(p)))) {
+        const listed = await this.#listed(client, list, stop.signal);
+        if (!listed) continue;
+        for (const state of listed.states) {
+          states.push(state);
+          venues.set(state, listed);
+          known.set(state.plan.id, state);
+        }
+      }
+      session = new LiveSession(
+        {
+          clock: o.clock,
+          now: o.now,
+          writer,
+          signal: stop.signal,
+          concurrency: o.seriesConcurrency,
+          catchUp: (state) => this.#catchUp(state, venues.get(state) as ListedVenue, writer, stop.signal),
+          streamFailed: (what, error, delayMs) => this.#transient(what, error, 1, delayMs),
+        },
+        states,
+        options,
+      );
+      if (!stop.signal.aborted) session.start();
+      await new Promise<void>((resolve) => {
+        if (stop.signal.aborted) resolve();
+        else stop.signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+      await session.stopped();
+      await writer.close().catch(() => {});
+      await this.#status({ job: this.#job, status: 'done', message: 'stopped' });
+    })().finally(() => {
+      for (const signal of [o.signal, options.signal]) signal?.removeEventListener('abort', onAbort);
+      this.#running = false;
+    });
+    done.catch((error: unknown) => this.#o.logger?.error?.(`live stopped on an error: ${String(error)}`));
+    return {
+      stop: async () => {
+        stop.abort();
+        await done;
+      },
+      health: () => session?.health() ?? [],
+      done,
+    };
+  }
+
+  /**
+   * `backfill()`, then `live()`: the live run catches each series up from where the backfill's ledger
+   * ends, so nothing falls between the last page and the first streamed candle.
+   */
+  async run(options: LiveOptions = {}): Promise<{ backfill: BackfillReport; live: LiveHandle }> {
+    const backfill = await this.backfill();
+    return { backfill, live: this.live(options) };
+  }
+
+  /** Brings one series up to now from the ledger; resolves to the end of what it covers, once committed. */
+  async #catchUp(
+    state: SeriesState,
+    venue: ListedVenue,
+    writer: BatchWriter,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
+    state.outcome = 'done';
+    state.error = undefined;
+    let chunks: { list: Chunk[] };
+    try {
+      chunks = await this.#plan(state, venue.registry, venue.exchange, signal, true);
+    } catch (error) {
+      await this.#fail(state, error);
+      return undefined;
+    }
+    for (const chunk of chunks.list) {
+      if (signal.aborted || state.outcome !== 'done') break;
+      await this.#fetchChunk(chunk, writer, signal);
+    }
+    await writer.settled(state.plan.id);
+    if (state.outcome !== 'done' || signal.aborted) return undefined;
+    const coverage = await withStorageRetry(
+      () => this.#o.storage.coverage(state.plan.kind, state.plan.key),
+      STORAGE_RETRY_MS,
+      () => {},
+      signal,
+    ).catch(() => []);
+    const end = coverage.at(-1)?.to;
+    if (end !== undefined && this.#reported.get(state.plan.id) !== end) {
+      this.#reported.set(state.plan.id, end);
+      await this.#status({
+        job: `${this.#job}:${state.plan.kind}`,
+        status: 'running',
+        series: state.plan.key,
+        ts: end,
+        message: `stored up to ${iso(end)}`,
+      });
+    }
+    return end;
+  }
 
   async #backfill(): Promise<BackfillReport> {
     const o = this.#o;
@@ -140,31 +280,8 @@ export class Sync {
     setMaxListeners(0, signal);
     const states = new Map<string, SeriesState<SeriesIdentity>>();
     const fetched: SeriesState[] = [];
-    const writer = new BatchWriter({
-      storage: o.storage,
-      maxRows: o.batchRows,
-      maxDelayMs: o.batchDelayMs,
-      retryForMs: STORAGE_RETRY_MS,
-      onRetry: ({ kind, attempt, delayMs, error }) => {
-        this.#events.emit('retry', { what: `write ${kind}`, attempt, delayMs, error });
-        o.logger?.warn?.(
-          `write of ${kind} failed (attempt ${attempt}), retrying in ${delayMs} ms: ${String(error)}`,
-        );
-      },
-      onFailed: (ids, error) => {
-        for (const id of ids.keys()) {
-          const state = states.get(id);
-          if (state) void this.#fail(state, error);
-        }
-      },
-      onCommitted: (_kind, written, rows) => {
-        this.#written += written;
-        for (const [id, n] of rows) {
-          const state = states.get(id);
-          if (state) state.rowsWritten += n;
-        }
-      },
-    });
+    const writer = this.#writer(states, o.batchDelayMs);
+    this.#job = o.job;
     this.#written = 0;
     await this.#status({ job: o.job, status: 'running', message: 'backfill started' });
     try {
@@ -175,14 +292,8 @@ export class Sync {
         fetched.push(state);
       }
       let resumed = false;
-      const byClient = new Map<VenueClient, SeriesState[]>();
-      for (const state of fetched) {
-        const list = byClient.get(state.plan.client) ?? [];
-        list.push(state);
-        byClient.set(state.plan.client, list);
-      }
       await Promise.all(
-        [...byClient].map(async ([client, list]) => {
+        [...this.#byClient(fetched)].map(async ([client, list]) => {
           const r = await this.#runVenue(client, list, writer, signal);
           resumed ||= r;
         }),
@@ -249,6 +360,47 @@ export class Sync {
 
   #written = 0;
 
+  /** A batch writer whose retries, failures and commits reach the events and `states`' counters. */
+  #writer(states: ReadonlyMap<string, SeriesState<SeriesIdentity>>, maxDelayMs: number): BatchWriter {
+    const o = this.#o;
+    return new BatchWriter({
+      storage: o.storage,
+      maxRows: o.batchRows,
+      maxDelayMs,
+      retryForMs: STORAGE_RETRY_MS,
+      onRetry: ({ kind, attempt, delayMs, error }) => {
+        this.#events.emit('retry', { what: `write ${kind}`, attempt, delayMs, error });
+        o.logger?.warn?.(
+          `write of ${kind} failed (attempt ${attempt}), retrying in ${delayMs} ms: ${String(error)}`,
+        );
+      },
+      onFailed: (ids, error) => {
+        for (const id of ids.keys()) {
+          const state = states.get(id);
+          if (state) void this.#fail(state, error);
+        }
+      },
+      onCommitted: (_kind, written, rows) => {
+        this.#written += written;
+        for (const [id, n] of rows) {
+          const state = states.get(id);
+          if (state) state.rowsWritten += n;
+        }
+      },
+    });
+  }
+
+  /** Series grouped by the client that serves them. */
+  #byClient(states: readonly SeriesState[]): Map<VenueClient, SeriesState[]> {
+    const byClient = new Map<VenueClient, SeriesState[]>();
+    for (const state of states) {
+      const list = byClient.get(state.plan.client) ?? [];
+      list.push(state);
+      byClient.set(state.plan.client, list);
+    }
+    return byClient;
+  }
+
   #report(s: SeriesState<SeriesIdentity>): SeriesReport {
     return {
       ...s.ref,
@@ -276,7 +428,7 @@ export class Sync {
   async #logError(state: SeriesState<SeriesIdentity> | undefined, error: Error): Promise<void> {
     try {
       await this.#o.storage.logError({
-        job: state ? `${this.#o.job}:${state.plan.kind}` : this.#o.job,
+        job: state ? `${this.#job}:${state.plan.kind}` : this.#job,
         message: error.message,
         code: error instanceof PerpdataError ? error.code : undefined,
         series: state?.plan.key,
@@ -306,7 +458,7 @@ export class Sync {
       await this.#logError(state, err);
     }
     await this.#status({
-      job: `${this.#o.job}:${state.plan.kind}`,
+      job: `${this.#job}:${state.plan.kind}`,
       status: outcome === 'error' ? 'error' : 'done',
       series: state.plan.key,
       message: outcome === 'error' ? err.message : `${outcome}: ${err.message}`,
@@ -314,15 +466,16 @@ export class Sync {
     this.#events.emit('seriesDone', { report: this.#report(state) });
   }
 
-  /** Plans the ranges of one venue's series, then works through their chunks interleaved. */
-  async #runVenue(
+  /**
+   * A venue's instrument list (tried again after transient failures) and the series it can serve:
+   * the others end `unsupported` or `unlisted` (a warning, not an exception); `undefined` when the list
+   * could not be had (every series failed).
+   */
+  async #listed(
     client: VenueClient,
     states: SeriesState[],
-    writer: BatchWriter,
     signal: AbortSignal,
-  ): Promise<boolean> {
-    const o = this.#o;
-    let resumed = false;
+  ): Promise<ListedVenue | undefined> {
     let registry: SymbolRegistry | undefined;
     for (let attempt = 1; !registry; attempt++) {
       try {
@@ -334,14 +487,14 @@ export class Sync {
             : undefined;
         if (delay === undefined || signal.aborted) {
           for (const state of states) await this.#fail(state, error);
-          return false;
+          return undefined;
         }
         this.#transient(`${client.venue} instruments`, error, attempt, delay);
         await sleep(delay, signal).catch(() => {});
       }
     }
     const { exchange } = venueOf(client);
-    const queue: Chunk[][] = [];
+    const served: SeriesState[] = [];
     for (const state of states) {
       state.startedAt = Date.now();
       const plan = state.plan;
@@ -349,9 +502,7 @@ export class Sync {
         const error = new UnsupportedError(plan.unsupported);
         this.#events.emit('warning', { series: state.ref, code: 'UNSUPPORTED', message: plan.unsupported });
         await this.#fail(state, error, 'unsupported');
-        continue;
-      }
-      if (!registry.has(exchange, plan.key.symbol)) {
+      } else if (!registry.has(exchange, plan.key.symbol)) {
         const error = new UnknownSymbolError(plan.key.symbol, {
           venue: plan.key.source,
           endpoint: 'instruments',
@@ -359,8 +510,26 @@ export class Sync {
         const message = `${plan.key.source} does not list ${plan.key.symbol}${plan.key.source === exchange ? '' : ` on ${exchange}`}`;
         this.#events.emit('warning', { series: state.ref, code: 'UNLISTED', message });
         await this.#fail(state, error, 'unlisted');
-        continue;
-      }
+      } else served.push(state);
+    }
+    return { registry, exchange, states: served };
+  }
+
+  /** Plans the ranges of one venue's series, then works through their chunks interleaved. */
+  async #runVenue(
+    client: VenueClient,
+    states: SeriesState[],
+    writer: BatchWriter,
+    signal: AbortSignal,
+  ): Promise<boolean> {
+    const o = this.#o;
+    let resumed = false;
+    const listed = await this.#listed(client, states, signal);
+    if (!listed) return false;
+    const { registry, exchange } = listed;
+    const queue: Chunk[][] = [];
+    for (const state of listed.states) {
+      const plan = state.plan;
       const chunks = await this.#plan(state, registry, exchange, signal).catch(async (error) => {
         await this.#fail(state, error);
         return undefined;
@@ -374,7 +543,7 @@ export class Sync {
       }
       queue.push(chunks.list);
       await this.#status({
-        job: `${o.job}:${plan.kind}`,
+        job: `${this.#job}:${plan.kind}`,
         status: 'running',
         series: plan.key,
         progress: state.total > 0 ? state.done / state.total : 0,
@@ -427,7 +596,7 @@ export class Sync {
         if (state.outcome === 'done' && state.chunksLeft > 0) {
           state.outcome = 'aborted';
           await this.#status({
-            job: `${o.job}:${state.plan.kind}`,
+            job: `${this.#job}:${state.plan.kind}`,
             status: 'done',
             series: state.plan.key,
             message: `stopped at ${Math.round((100 * state.done) / Math.max(1, state.total))} %`,
@@ -444,6 +613,7 @@ export class Sync {
     registry: SymbolRegistry,
     exchange: SeriesKey['exchange'],
     signal: AbortSignal,
+    live = false,
   ): Promise<{ list: Chunk[]; resumed: boolean }> {
     const o = this.#o;
     const { plan } = state;
@@ -451,13 +621,14 @@ export class Sync {
     const listedAt = registry.toInstrument(exchange, plan.key.symbol).listedAt;
     const earliest = plan.capability.earliest(now, plan.interval);
     let from = Math.max(o.from, listedAt ?? o.from);
-    if (earliest > from) {
+    if (earliest > from && !(live && state.from > 0)) {
       const message = `${plan.id}: ${plan.key.source} keeps ${plan.kind} only from ${iso(earliest)}; the range starts there`;
       this.#events.emit('warning', { series: state.ref, code: 'RANGE_CLAMPED', message });
       o.logger?.warn?.(message);
-      from = earliest;
     }
-    const end = Math.min(o.to ?? now, now);
+    if (earliest > from) from = earliest;
+    // Live keeps a series current: `to` bounds the backfill only.
+    const end = live ? now : Math.min(o.to ?? now, now);
     let to: number;
     if (plan.interval) {
       from = ceilToInterval(from, plan.interval);
@@ -585,7 +756,7 @@ export class Sync {
     if (t - state.lastStatus >= STATUS_EVERY_MS) {
       state.lastStatus = t;
       void this.#status({
-        job: `${this.#o.job}:${state.plan.kind}`,
+        job: `${this.#job}:${state.plan.kind}`,
         status: 'running',
         series: state.plan.key,
         progress: state.total > 0 ? state.done / state.total : 1,
@@ -600,7 +771,7 @@ export class Sync {
     if (state.outcome !== 'done') return;
     state.finishedAt = Date.now();
     await this.#status({
-      job: `${this.#o.job}:${state.plan.kind}`,
+      job: `${this.#job}:${state.plan.kind}`,
       status: 'done',
       series: state.plan.key,
       progress: 1,

@@ -1,6 +1,7 @@
 import type { VenueClient } from '../clients/base.js';
 import type { HistoryKind } from '../clients/capabilities.js';
 import type { Logger } from '../clients/types.js';
+import type { WsClock } from '../clients/ws/clock.js';
 import type { Interval } from '../core/intervals.js';
 import type { TimeInput } from '../core/time.js';
 import type { DataKind, SeriesKey } from '../core/types.js';
@@ -52,6 +53,11 @@ export interface SyncOptions {
   readonly logger?: Logger;
   /** Clock deciding which periods are closed; pass the clients' `now` when they have one. @default Date.now */
   readonly now?: () => number;
+  /**
+   * Clock and timers of `live()`: when pollers wake, and the streams' clock (tests and the simulated
+   * venues run minutes in seconds). Its `now()` is the default of `now`. @default the system clock
+   */
+  readonly clock?: WsClock;
   /** Job name in status and error rows. @default 'backfill' */
   readonly job?: string;
   /** Series of one venue fetched at the same time. @default 4 */

@@ -1,0 +1,289 @@
+/**
+ * `Sync.live()`: keeps every series current after (or without) a backfill. Each series is caught up
+ * from the coverage ledger over REST: at the start (the hand-off from a backfill), whenever a streamed
+ * candle arrives beyond what is stored (a reconnect or a stall left a hole), and on its kind's cadence
+ * (each period's close plus a delay; streamed series on a slower safety cadence). Streamed candles in
+ * between are written as they close, each with its ledger mark, through the same batch writer as the
+ * backfill. What is stored is therefore always contiguous with the ledger: no hole at the hand-off or
+ * after a reconnect, and no duplicate (a row at or before the stored end is never written again).
+ */
+import type { VenueClient } from '../clients/base.js';
+import type { WsClock } from '../clients/ws/clock.js';
+import type { LiveStream } from '../clients/ws/stream.js';
+import type { Candle } from '../core/types.js';
+import type { PlannedSeries } from './plan.js';
+import type { SeriesState } from './state.js';
+import type { SeriesRef } from './types.js';
+import type { BatchWriter } from './writer.js';
+
+/** How a live series is doing. */
+export type LiveState = 'live' | 'catching-up' | 'stalled' | 'error';
+
+/** One series in `LiveHandle.health()`. */
+export interface SeriesHealth {
+  readonly series: SeriesRef;
+  readonly state: LiveState;
+  /** `ts` of the newest stored period (or event), if any. */
+  readonly lastTs: number | undefined;
+  /** How far what is stored trails the venue clock: now minus the end of what is stored, ms. */
+  readonly lagMs: number | undefined;
+  /** The last failure, while the series is in `error`. */
+  readonly error?: Error;
+}
+
+/** What `Sync.live()` returns. */
+export interface LiveHandle {
+  /** Stops polling and streaming, flushes what was fetched; resolves once everything is written. */
+  stop(): Promise<void>;
+  /** Per series: state, newest stored ts and lag behind the venue clock. */
+  health(): SeriesHealth[];
+  /** Resolves when the live run has stopped (by `stop()` or the `signal`). */
+  readonly done: Promise<void>;
+}
+
+/** Options of `Sync.live()`. */
+export interface LiveOptions {
+  /** Stops the live run (as `stop()` does). */
+  readonly signal?: AbortSignal;
+  /** How long after a period closes its poll goes out (venues publish a closed period late). @default 3000 */
+  readonly pollDelayMs?: number;
+}
+
+/** What the live session needs of its `Sync`. */
+export interface LiveHost {
+  readonly clock: WsClock;
+  readonly now: () => number;
+  readonly writer: BatchWriter;
+  readonly signal: AbortSignal;
+  readonly concurrency: number;
+  /** Fetches what the ledger says is missing of `state` up to now; resolves to the end of what is covered. */
+  catchUp(state: SeriesState): Promise<number | undefined>;
+  /** A stream failed; the session opens it again after `delayMs`. */
+  streamFailed(what: string, error: unknown, delayMs: number): void;
+}
+
+/** The slowest a streamed series is polled as a safety net, ms (at least five periods). */
+const STREAMED_POLL_MS = 5 * 60_000;
+/** Stream restart backoff after a failure, ms. */
+const STREAM_RESTART_MS = 5_000;
+
+interface LiveSeries {
+  readonly state: SeriesState;
+  /** End of what is stored (ms, exclusive) as far as this session knows; undefined before the first catch-up. */
+  end: number | undefined;
+  /** The catch-up running, if any; `again` asks for one more once it ends. */
+  busy: Promise<void> | undefined;
+  again: boolean;
+  timer: unknown;
+  streamed: boolean;
+  lastError: Error | undefined;
+}
+
+/** Runs at most `n` tasks at once, in the order they asked. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (task) => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** One live run over planned series; see the module comment. */
+export class LiveSession {
+  readonly #host: LiveHost;
+  readonly #pollDelayMs: number;
+  readonly #series = new Map<string, LiveSeries>();
+  readonly #limits = new Map<VenueClient, <T>(task: () => Promise<T>) => Promise<T>>();
+  readonly #streams: Promise<void>[] = [];
+
+  constructor(host: LiveHost, states: readonly SeriesState[], options: LiveOptions) {
+    this.#host = host;
+    this.#pollDelayMs = options.pollDelayMs ?? 3_000;
+    for (const state of states) {
+      this.#series.set(state.plan.id, {
+        state,
+        end: undefined,
+        busy: undefined,
+        again: false,
+        timer: undefined,
+        streamed: false,
+        lastError: undefined,
+      });
+    }
+  }
+
+  /** Opens the candle streams, then catches every series up and schedules its polls. */
+  start(): void {
+    const byStream = new Map<string, { client: VenueClient; interval: string; series: LiveSeries[] }>();
+    for (const s of this.#series.values()) {
+      const { plan } = s.state;
+      if (plan.kind !== 'candles' || !plan.interval || !('watchCandles' in plan.client)) continue;
+      const id = `${plan.client.venue}|${plan.interval}`;
+      const group = byStream.get(id) ?? { client: plan.client, interval: plan.interval, series: [] };
+      group.series.push(s);
+      byStream.set(id, group);
+      s.streamed = true;
+    }
+    for (const group of byStream.values()) this.#streams.push(this.#stream(group.client, group.series));
+    for (const s of this.#series.values()) this.#tick(s);
+  }
+
+  /** Every period is asked for once closed; a streamed series only as a safety net. */
+  #cadence(plan: PlannedSeries, streamed: boolean): number {
+    const poll = plan.capability.pollMs(plan.interval);
+    return streamed ? Math.max(poll, 5 * (plan.step ?? poll), STREAMED_POLL_MS) : poll;
+  }
+
+  #schedule(s: LiveSeries): void {
+    const host = this.#host;
+    if (host.signal.aborted) return;
+    host.clock.clearTimeout(s.timer);
+    const now = host.now();
+    const cadence = this.#cadence(s.state.plan, s.streamed);
+    // Grid series wake just after a period closes; others every cadence.
+    const step = s.state.plan.step;
+    const at =
+      step !== undefined && cadence % step === 0
+        ? Math.floor(now / cadence) * cadence + cadence + this.#pollDelayMs
+        : now + cadence;
+    s.timer = host.clock.setTimeout(() => this.#tick(s), Math.max(1, at - now));
+  }
+
+  /** Catches `s` up (once more after the one running, if one is). */
+  #tick(s: LiveSeries): void {
+    if (this.#host.signal.aborted) return;
+    if (s.busy) {
+      s.again = true;
+      return;
+    }
+    const { client } = s.state.plan;
+    let limit = this.#limits.get(client);
+    if (!limit) {
+      limit = limiter(this.#host.concurrency);
+      this.#limits.set(client, limit);
+    }
+    const run = limit;
+    s.busy = (async () => {
+      do {
+        s.again = false;
+        try {
+          const end = await run(() => this.#host.catchUp(s.state));
+          if (end !== undefined) s.end = Math.max(s.end ?? end, end);
+          s.lastError = s.state.outcome === 'error' ? s.state.error : undefined;
+        } catch (error) {
+          s.lastError = error instanceof Error ? error : new Error(String(error));
+        }
+      } while (s.again && !this.#host.signal.aborted);
+    })().finally(() => {
+      s.busy = undefined;
+      this.#schedule(s);
+    });
+  }
+
+  /** One candle stream of a venue and interval over its series; reopened after a failure until stopped. */
+  async #stream(client: VenueClient, series: readonly LiveSeries[]): Promise<void> {
+    const host = this.#host;
+    const bySymbol = new Map(series.map((s) => [s.state.plan.key.symbol, s]));
+    const plan = (series[0] as LiveSeries).state.plan;
+    const live = client as VenueClient & {
+      watchCandles(p: {
+        symbols: readonly string[];
+        interval: string;
+        clock: WsClock;
+        signal: AbortSignal;
+      }): LiveStream<Candle>;
+    };
+    while (!host.signal.aborted) {
+      try {
+        const stream = live.watchCandles({
+          symbols: [...bySymbol.keys()],
+          interval: plan.interval as string,
+          clock: host.clock,
+          signal: host.signal,
+        });
+        for await (const candle of stream) this.#onCandle(bySymbol.get(candle.symbol), candle);
+        if (host.signal.aborted) return;
+        throw new Error('the stream ended');
+      } catch (error) {
+        if (host.signal.aborted) return;
+        host.streamFailed(`${client.venue} ${plan.interval} candles`, error, STREAM_RESTART_MS);
+        await new Promise<void>((resolve) => {
+          const timer = host.clock.setTimeout(resolve, STREAM_RESTART_MS);
+          host.signal.addEventListener(
+            'abort',
+            () => {
+              host.clock.clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
+        });
+      }
+    }
+  }
+
+  /**
+   * A closed candle from the stream: written when it continues what is stored; skipped when it is
+   * stored already; a catch-up over REST when it lies beyond (the catch-up fetches it too).
+   */
+  #onCandle(s: LiveSeries | undefined, candle: Candle): void {
+    if (!s || s.end === undefined || s.busy) {
+      if (s && s.end !== undefined && candle.ts >= s.end) s.again = true;
+      return;
+    }
+    const { plan } = s.state;
+    const step = plan.step as number;
+    if (candle.ts < s.end) return;
+    if (candle.ts > s.end) {
+      this.#tick(s);
+      return;
+    }
+    s.end = candle.ts + step;
+    s.state.rowsFetched++;
+    void this.#host.writer
+      .add(
+        plan.kind,
+        plan.id,
+        [candle],
+        [{ key: plan.key, from: candle.ts, to: s.end, state: 'stored' }],
+        plan.key.source,
+      )
+      .catch(() => undefined);
+  }
+
+  health(): SeriesHealth[] {
+    const now = this.#host.now();
+    return [...this.#series.values()].map((s) => {
+      const { plan } = s.state;
+      const lastTs = s.end === undefined ? undefined : s.end - (plan.step ?? 1);
+      const lagMs = s.end === undefined ? undefined : Math.max(0, now - s.end);
+      const cadence = this.#cadence(plan, false);
+      let state: LiveState;
+      if (s.lastError) state = 'error';
+      else if (s.busy || s.end === undefined) state = 'catching-up';
+      else if ((lagMs ?? 0) > 2 * cadence + this.#pollDelayMs + (plan.step ?? 0)) state = 'stalled';
+      else state = 'live';
+      return {
+        series: s.state.ref,
+        state,
+        lastTs,
+        lagMs,
+        ...(state === 'error' && s.lastError ? { error: s.lastError } : {}),
+      };
+    });
+  }
+
+  /** Stops timers and waits for the catch-ups and streams to end (the caller aborted the signal). */
+  async stopped(): Promise<void> {
+    for (const s of this.#series.values()) this.#host.clock.clearTimeout(s.timer);
+    await Promise.all([...this.#series.values()].map((s) => s.busy));
+    await Promise.all(this.#streams);
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * `Sync.run()` = backfill, then live, against the simulated venues on a fast clock (1 real second =
+ * 5 simulated minutes): every series stays current, candles arrive over the streams, a dropped
+ * stream leaves no hole, and what is stored equals the market on its grid, with one contiguous ledger.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { VenueClient } from '../../src/clients/base.js';
+import type { Interval } from '../../src/core/intervals.js';
+import type { SeriesKey } from '../../src/core/types.js';
+import { Sync } from '../../src/pipeline/index.js';
+import { MemoryStorage } from '../../src/storage/index.js';
+import { simulateVenues } from '../../src/testing/index.js';
+import { simulatedClient } from '../venue-clients.js';
+
+const MINUTE = 60_000;
+const SPEED = 300;
+const EPOCH = Date.UTC(2024, 5, 1, 0, 0, 30);
+const SYMBOLS = ['BTC', 'ETH'];
+const VENUES = ['binance', 'bybit', 'okx'] as const;
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  while (cleanup.length > 0) await cleanup.pop()!();
+});
+
+const waitUntil = async (clock: { now(): number }, t: number) => {
+  while (clock.now() < t) await new Promise((resolve) => setTimeout(resolve, 20));
+};
+
+async function readTs(storage: MemoryStorage, kind: 'candles' | 'openInterest', key: SeriesKey) {
+  const out: number[] = [];
+  for await (const page of storage.read(kind, key, 0, Number.MAX_SAFE_INTEGER))
+    for (const r of page) out.push(r.ts);
+  return out;
+}
+
+describe('Sync.live() and run()', () => {
+  it('behavior: backfill then live over 3 venues keeps candles and open interest current, with no hole after a dropped stream', async () => {
+    const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
+    cleanup.push(() => sim.close());
+    const clients: VenueClient[] = VENUES.map((v) => simulatedClient(sim, v, { retryDelayMs: 1 }));
+    cleanup.push(async () => {
+      for (const c of clients) await c.close();
+    });
+    const storage = new MemoryStorage();
+    const from = EPOCH - 3 * 60 * MINUTE;
+    const sync = new Sync({
+      storage,
+      clients,
+      symbols: SYMBOLS,
+      kinds: ['candles', 'openInterest'],
+      from,
+      clock: sim.clock,
+      batchDelayMs: 100,
+    });
+    const errors: unknown[] = [];
+    sync.on('error', (e) => errors.push(e.error));
+    const { backfill, live } = await sync.run({ pollDelayMs: 3_000 });
+    cleanup.push(() => live.stop());
+    expect(backfill.series.every((s) => s.outcome === 'done')).toBe(true);
+    const backfillEnd = Math.floor(sim.clock.now() / MINUTE) * MINUTE;
+
+    // Live for 15 simulated minutes, drop every Binance and Bybit socket, then 15 more.
+    await waitUntil(sim.clock, backfillEnd + 15 * MINUTE);
+    sim.ws.binance!.server.dropAll();
+    sim.ws.bybit!.server.dropAll();
+    // Health 3 minutes after a 5-minute boundary: REST safety polls alone (every 5 minutes for streamed
+    // candles) would leave the candles 3 minutes behind; the streams keep them within one period.
+    const FIVE = 5 * MINUTE;
+    await waitUntil(sim.clock, Math.ceil((backfillEnd + 25 * MINUTE) / FIVE) * FIVE + 3 * MINUTE + 10_000);
+    const health = live.health();
+    expect(health.length).toBe(VENUES.length * SYMBOLS.length * 2);
+    for (const h of health) {
+      expect(h.state, `${h.series.id}: ${h.error?.message ?? ''}`).toBe('live');
+      if (h.series.kind === 'candles') expect(h.lagMs, h.series.id).toBeLessThan(MINUTE + 15_000);
+      else expect(h.lagMs, h.series.id).toBeLessThan(2 * FIVE + 15_000);
+    }
+    const started = Date.now();
+    await live.stop();
+    expect(Date.now() - started).toBeLessThan(2_000);
+    const stoppedAt = sim.clock.now();
+    expect(errors).toEqual([]);
+
+    for (const source of VENUES) {
+      for (const symbol of SYMBOLS) {
+        const key = { source, exchange: source, symbol, interval: '1m' as Interval };
+        const ts = await readTs(storage, 'candles', key);
+        const first = Math.ceil(from / MINUTE) * MINUTE;
+        // Everything from the start up to the last minute that closed a few seconds before the stop.
+        const last = ts.at(-1) as number;
+        expect(last, `${source} ${symbol}`).toBeGreaterThanOrEqual(
+          Math.floor(stoppedAt / MINUTE) * MINUTE - 2 * MINUTE,
+        );
+        const expected: number[] = [];
+        for (let t = first; t <= last; t += MINUTE) if (sim.market.has(symbol, t)) expected.push(t);
+        expect(ts, `${source} ${symbol}`).toEqual(expected);
+        const rows: { ts: number; close: number }[] = [];
+        for await (const page of storage.read('candles', key, backfillEnd, last + 1)) rows.push(...page);
+        for (const r of rows)
+          expect(Math.abs(r.close / sim.market.candle(symbol, r.ts, MINUTE).close - 1)).toBeLessThan(1e-12);
+        // One contiguous stored interval in the ledger, up to the newest candle.
+        const ledger = (await storage.coverage('candles', key)).filter((c) => c.state === 'stored');
+        expect(ledger.map((c) => [c.from, c.to])).toEqual([[first, last + MINUTE]]);
+
+        const oiKey = { ...key, interval: '5m' as Interval };
+        const oi = await readTs(storage, 'openInterest', oiKey);
+        expect(oi.at(-1)!, `${source} ${symbol} open interest`).toBeGreaterThanOrEqual(
+          Math.floor(stoppedAt / (5 * MINUTE)) * 5 * MINUTE - 10 * MINUTE,
+        );
+        for (let i = 1; i < oi.length; i++) expect(oi[i]! - oi[i - 1]!).toBe(5 * MINUTE);
+      }
+    }
+    const status = await storage.listStatus();
+    expect(status.find((s) => s.job === 'live' && s.series === undefined)?.message).toBe('stopped');
+    expect(status.some((s) => s.job === 'live:candles' && s.status === 'running' && s.ts !== undefined)).toBe(
+      true,
+    );
+  }, 60_000);
+});
