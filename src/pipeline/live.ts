@@ -56,8 +56,10 @@ export interface LiveHost {
   readonly writer: BatchWriter;
   readonly signal: AbortSignal;
   readonly concurrency: number;
-  /** Fetches what the ledger says is missing of `state` up to now; resolves to the end of what is covered. */
+  /** Fetches what the ledger says is missing of `state` up to now; `undefined` when it failed or stopped. */
   catchUp(state: SeriesState): Promise<number | undefined>;
+  /** Once what `state` handed to the writer is committed: the end of what its ledger covers. */
+  storedEnd(state: SeriesState): Promise<number | undefined>;
   /** A stream failed; the session opens it again after `delayMs`. */
   streamFailed(what: string, error: unknown, delayMs: number): void;
 }
@@ -76,8 +78,15 @@ interface LiveSeries {
   again: boolean;
   timer: unknown;
   streamed: boolean;
+  /** Whether a catch-up has succeeded (an event series may have nothing stored yet). */
+  synced: boolean;
+  /** Streamed candles that arrived during a catch-up, written (or dropped as stored) once it ends. */
+  pending: Candle[];
   lastError: Error | undefined;
 }
+
+/** Streamed candles kept per series while it catches up; beyond this the catch-up refetches them. */
+const MAX_PENDING = 1_000;
 
 /** Runs at most `n` tasks at once, in the order they asked. */
 function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
@@ -114,6 +123,8 @@ export class LiveSession {
         again: false,
         timer: undefined,
         streamed: false,
+        synced: false,
+        pending: [],
         lastError: undefined,
       });
     }
@@ -174,8 +185,11 @@ export class LiveSession {
       do {
         s.again = false;
         try {
-          const end = await run(() => this.#host.catchUp(s.state));
+          // The venue's concurrency bounds the fetching, not the wait for the batch to commit.
+          const fetched = await run(() => this.#host.catchUp(s.state));
+          const end = fetched === undefined ? undefined : await this.#host.storedEnd(s.state);
           if (end !== undefined) s.end = Math.max(s.end ?? end, end);
+          if (fetched !== undefined && s.state.outcome === 'done') s.synced = true;
           s.lastError = s.state.outcome === 'error' ? s.state.error : undefined;
         } catch (error) {
           s.lastError = error instanceof Error ? error : new Error(String(error));
@@ -183,6 +197,9 @@ export class LiveSession {
       } while (s.again && !this.#host.signal.aborted);
     })().finally(() => {
       s.busy = undefined;
+      const pending = s.pending;
+      s.pending = [];
+      for (const candle of pending) this.#onCandle(s, candle);
       this.#schedule(s);
     });
   }
@@ -234,8 +251,11 @@ export class LiveSession {
    * stored already; a catch-up over REST when it lies beyond (the catch-up fetches it too).
    */
   #onCandle(s: LiveSeries | undefined, candle: Candle): void {
-    if (!s || s.end === undefined || s.busy) {
-      if (s && s.end !== undefined && candle.ts >= s.end) s.again = true;
+    if (!s) return;
+    if (s.busy || s.end === undefined) {
+      // Kept for when the catch-up ends: it may stop short of this candle (or the venue's REST lags).
+      if (s.pending.length < MAX_PENDING) s.pending.push(candle);
+      else s.again = true;
       return;
     }
     const { plan } = s.state;
@@ -267,7 +287,7 @@ export class LiveSession {
       const cadence = this.#cadence(plan, false);
       let state: LiveState;
       if (s.lastError) state = 'error';
-      else if (s.busy || s.end === undefined) state = 'catching-up';
+      else if (!s.synced || (s.busy && (lagMs ?? 0) > cadence + this.#pollDelayMs)) state = 'catching-up';
       else if ((lagMs ?? 0) > 2 * cadence + this.#pollDelayMs + (plan.step ?? 0)) state = 'stalled';
       else state = 'live';
       return {

@@ -189,6 +189,7 @@ export class Sync {
           signal: stop.signal,
           concurrency: o.seriesConcurrency,
           catchUp: (state) => this.#catchUp(state, venues.get(state) as ListedVenue, writer, stop.signal),
+          storedEnd: (state) => this.#storedEnd(state, writer, stop.signal),
           streamFailed: (what, error, delayMs) => this.#transient(what, error, 1, delayMs),
         },
         states,
@@ -226,7 +227,7 @@ export class Sync {
     return { backfill, live: this.live(options) };
   }
 
-  /** Brings one series up to now from the ledger; resolves to the end of what it covers, once committed. */
+  /** Fetches what the ledger says is missing of one series up to now; `undefined` when it failed or stopped. */
   async #catchUp(
     state: SeriesState,
     venue: ListedVenue,
@@ -239,13 +240,18 @@ export class Sync {
     try {
       chunks = await this.#plan(state, venue.registry, venue.exchange, signal, true);
     } catch (error) {
-      await this.#fail(state, error);
+      if (!signal.aborted) await this.#fail(state, error);
       return undefined;
     }
     for (const chunk of chunks.list) {
       if (signal.aborted || state.outcome !== 'done') break;
       await this.#fetchChunk(chunk, writer, signal);
     }
+    return state.outcome === 'done' && !signal.aborted ? 0 : undefined;
+  }
+
+  /** Once what `state` handed to the writer is committed: the end of what its ledger covers. */
+  async #storedEnd(state: SeriesState, writer: BatchWriter, signal: AbortSignal): Promise<number | undefined> {
     await writer.settled(state.plan.id);
     if (state.outcome !== 'done' || signal.aborted) return undefined;
     const coverage = await withStorageRetry(
