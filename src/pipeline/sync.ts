@@ -251,7 +251,11 @@ export class Sync {
   }
 
   /** Once what `state` handed to the writer is committed: the end of what its ledger covers. */
-  async #storedEnd(state: SeriesState, writer: BatchWriter, signal: AbortSignal): Promise<number | undefined> {
+  async #storedEnd(
+    state: SeriesState,
+    writer: BatchWriter,
+    signal: AbortSignal,
+  ): Promise<number | undefined> {
     await writer.settled(state.plan.id);
     if (state.outcome !== 'done' || signal.aborted) return undefined;
     const coverage = await withStorageRetry(
