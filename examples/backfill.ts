@@ -3,7 +3,7 @@
  * PGlite database, with a progress bar per venue and a summary at the end. Run it again and it resumes
  * from the coverage ledger: only what is missing (the tail that closed since) is fetched.
  *
- *   npm run demo                                            # = npx tsx examples/backfill.ts --simulate
+ *   npm run example:backfill                                # = npx tsx examples/backfill.ts --simulate
  *   npx tsx examples/backfill.ts --help
  *   npx tsx examples/backfill.ts --venues binance,okx --symbols BTC,ETH --kinds candles,funding --from 7d
  *   DATABASE_URL=postgres://user@localhost/db npx tsx examples/backfill.ts --from 2024-06-01

@@ -1,5 +1,5 @@
 /**
- * `examples/backfill.ts` as a user runs it (`npm run demo`): a child process against the simulated
+ * `examples/backfill.ts` as a user runs it (`npm run example:backfill`): a child process against the simulated
  * venues and an embedded PGlite database in a temporary folder, twice, the second run resuming from the
  * coverage ledger and fetching only the tail; `--help` and bad flags.
  */
