@@ -264,7 +264,8 @@ export class Sync {
       () => {},
       signal,
     ).catch(() => []);
-    const end = coverage.at(-1)?.to;
+    // Nothing stored yet (a live run from the present): what is stored ends where the series starts.
+    const end = coverage.at(-1)?.to ?? (state.from > 0 ? state.from : undefined);
     if (end !== undefined && this.#reported.get(state.plan.id) !== end) {
       this.#reported.set(state.plan.id, end);
       await this.#status({
@@ -331,7 +332,11 @@ export class Sync {
             this.#events.emit('retry', { what, attempt, delayMs, error }),
           register: (state) => states.set(state.plan.id, state),
           fail: (state, error, outcome) => this.#fail(state, error, outcome),
-          done: (state) => this.#finish(state, writer),
+          // A derived series' rows go out at once: the next one waits for this one's inputs.
+          done: async (state) => {
+            await writer.flush(state.plan.key.source);
+            await this.#finish(state, writer);
+          },
         });
       }
       const reports = [...states.values()].map((s) => this.#report(s));
@@ -495,7 +500,8 @@ export class Sync {
           attempt < CHUNK_ATTEMPTS && !signal.aborted
             ? chunkRetryDelay(error, attempt, Date.now())
             : undefined;
-        if (delay === undefined || signal.aborted) {
+        if (signal.aborted) return undefined; // stopped, not failed
+        if (delay === undefined) {
           for (const state of states) await this.#fail(state, error);
           return undefined;
         }
@@ -535,7 +541,11 @@ export class Sync {
     const o = this.#o;
     let resumed = false;
     const listed = await this.#listed(client, states, signal);
-    if (!listed) return false;
+    if (!listed) {
+      // Stopped before the instrument list came: nothing of these series was fetched.
+      for (const state of states) if (state.outcome === 'done') state.outcome = 'aborted';
+      return false;
+    }
     const { registry, exchange } = listed;
     const queue: Chunk[][] = [];
     for (const state of listed.states) {

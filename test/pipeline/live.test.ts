@@ -116,4 +116,35 @@ describe('Sync.live() and run()', () => {
       true,
     );
   }, 60_000);
+
+  it('behavior: live() from the present, with nothing stored, writes streamed candles as they close', async () => {
+    const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
+    cleanup.push(() => sim.close());
+    const binance = simulatedClient(sim, 'binance', { retryDelayMs: 1 });
+    cleanup.push(() => binance.close());
+    const storage = new MemoryStorage();
+    const sync = new Sync({
+      storage,
+      clients: [binance],
+      symbols: ['BTC'],
+      kinds: ['candles'],
+      from: sim.clock.now(),
+      clock: sim.clock,
+      batchDelayMs: 50,
+    });
+    const live = sync.live();
+    cleanup.push(() => live.stop());
+    const start = sim.clock.now();
+    // Well before the 5-minute safety poll: only the stream can have stored these.
+    await waitUntil(sim.clock, Math.ceil(start / MINUTE) * MINUTE + 3 * MINUTE + 20_000);
+    const [h] = live.health();
+    await live.stop();
+    const key = { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' } as const;
+    const ts = await readTs(storage, 'candles', key);
+    expect(ts.length).toBeGreaterThanOrEqual(2);
+    for (let i = 1; i < ts.length; i++) expect(ts[i]! - ts[i - 1]!).toBe(MINUTE);
+    expect(ts[0]).toBe(Math.ceil(start / MINUTE) * MINUTE);
+    expect(h?.state).toBe('live');
+    expect(h?.lastTs).toBe(ts.at(-1));
+  }, 30_000);
 });
