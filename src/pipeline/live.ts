@@ -231,16 +231,18 @@ export class LiveSession {
       } catch (error) {
         if (host.signal.aborted) return;
         host.streamFailed(`${client.venue} ${plan.interval} candles`, error, STREAM_RESTART_MS);
+        // On the session's clock; the abort listener goes with the wait (a stream failing for days
+        // must not pile listeners onto the signal).
         await new Promise<void>((resolve) => {
-          const timer = host.clock.setTimeout(resolve, STREAM_RESTART_MS);
-          host.signal.addEventListener(
-            'abort',
-            () => {
-              host.clock.clearTimeout(timer);
-              resolve();
-            },
-            { once: true },
-          );
+          const onAbort = () => {
+            host.clock.clearTimeout(timer);
+            resolve();
+          };
+          const timer = host.clock.setTimeout(() => {
+            host.signal.removeEventListener('abort', onAbort);
+            resolve();
+          }, STREAM_RESTART_MS);
+          host.signal.addEventListener('abort', onAbort, { once: true });
         });
       }
     }
