@@ -153,7 +153,7 @@ async function main(): Promise<number> {
       console.log('');
       console.log(
         `live: keeping every series current${c.durationMs === undefined ? ' until Ctrl-C' : ` for ${span(c.durationMs)}`} ` +
-          '(candles streamed, other kinds polled after each period closes; derived series are updated by the backfill only)',
+          '(candles streamed, other kinds polled after each period closes; derived series follow their inputs)',
       );
       if (c.durationMs !== undefined)
         durationTimer = setTimeout(() => controller.abort(new Error('duration')), c.durationMs);

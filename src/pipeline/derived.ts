@@ -56,6 +56,38 @@ export interface DeriveContext {
     outcome?: 'error' | 'skipped',
   ) => Promise<void>;
   readonly done: (state: SeriesState<SeriesIdentity>) => Promise<void>;
+  /**
+   * Live passes: calculators kept between passes, keyed by derived series id, so that a pass reads only
+   * the inputs that closed since the last one. A pass whose inputs changed before what a calculator has
+   * consumed recomputes that series as the backfill does.
+   */
+  readonly cache?: Map<string, unknown>;
+  /**
+   * Live passes: an MT period is computed once every member's row for it is stored, or once this many
+   * ms have passed since the period closed (with the members stored by then, under `marketAverage`'s
+   * membership rule). Without it (a backfill), up to the newest stored member row.
+   */
+  readonly mtDeadlineMs?: number;
+}
+
+/** What a live pass keeps of an RSI between passes: the calculator and the last candle it consumed. */
+interface RsiCache {
+  readonly calc: ReturnType<typeof createCandleRsi>;
+  readonly last: number;
+}
+
+/** What a live pass keeps of an MT between passes. */
+interface MtCache {
+  readonly calc: { next: (ts: number, records: Record<string, AnyRecord>) => AnyRecord | undefined };
+  readonly rsi: readonly ReturnType<typeof createCandleRsi>[];
+  readonly last: number;
+}
+
+/** Takes the calculator cached for `id` if it consumed nothing at or after `from` (it is left out of the cache while the pass runs, so a failed pass recomputes). */
+function takeCached<T extends { last: number }>(ctx: DeriveContext, id: string, from: number): T | undefined {
+  const cached = ctx.cache?.get(id) as T | undefined;
+  ctx.cache?.delete(id);
+  return cached !== undefined && from > cached.last ? cached : undefined;
 }
 
 /** Where a derived series must be written from: the end of its first contiguous ledger run. */
@@ -197,6 +229,9 @@ async function rsiReadFrom(
 async function deriveRsi(ctx: DeriveContext, input: DerivedInput, period: number): Promise<void> {
   const interval = input.key.interval as Interval;
   const key: SeriesKey = { ...input.key, kind: rsiName(period) };
+  const id = seriesId('indicators', key);
+  // A live pass over an input with nothing new: the cached calculator is current.
+  if (input.firstFetched === Number.POSITIVE_INFINITY && ctx.cache?.has(id)) return;
   const state = newState('indicators', key);
   await run(ctx, state, async () => {
     const latest = await ctx.storage.latest('candles', input.key);
@@ -204,22 +239,27 @@ async function deriveRsi(ctx: DeriveContext, input: DerivedInput, period: number
     const from = Math.min(input.firstFetched, resumeFrom(await ctx.storage.coverage('indicators', key)));
     state.from = from;
     state.to = latest + intervalMs(interval);
-    if (from > latest) return;
+    const cached = takeCached<RsiCache>(ctx, id, from);
+    if (from > latest) {
+      if (cached) ctx.cache?.set(id, cached);
+      return;
+    }
     const out = new Output(ctx, state, 'indicators', from, intervalMs(interval));
-    const rsi = createCandleRsi(period);
-    for await (const page of ctx.storage.read(
-      'candles',
-      input.key,
-      await rsiReadFrom(ctx, input.key, from, period),
-      latest + 1,
-    )) {
+    const rsi = cached?.calc ?? createCandleRsi(period);
+    const readFrom = cached ? cached.last + 1 : await rsiReadFrom(ctx, input.key, from, period);
+    let last = cached?.last ?? Number.NEGATIVE_INFINITY;
+    for await (const page of ctx.storage.read('candles', input.key, readFrom, latest + 1)) {
       ctx.signal.throwIfAborted();
       for (const candle of page) {
         const value = rsi.next(candle);
+        last = candle.ts;
         if (value) await out.push(value);
       }
     }
     await out.flush();
+    // Only a calculator that saw every candle from the series start (or its warm-up) is kept.
+    if (ctx.cache && last !== Number.NEGATIVE_INFINITY)
+      ctx.cache.set(id, { calc: rsi, last } satisfies RsiCache);
   });
 }
 
@@ -243,11 +283,26 @@ async function deriveMarketAverage(
     kind === 'candles'
       ? ctx.derive.rsi.map((p) => ({ p, state: newState('indicators', { ...key, kind: rsiName(p) }) }))
       : [];
+  const id = seriesId(kind, key);
+  if (members.every((m) => m.firstFetched === Number.POSITIVE_INFINITY) && ctx.cache?.has(id)) {
+    // Nothing new among the members; a live pass only looks again once the deadline may have passed.
+    const cached = ctx.cache.get(id) as MtCache;
+    if (ctx.mtDeadlineMs === undefined || cached.last + (step ?? 0) + ctx.mtDeadlineMs > ctx.now) return;
+  }
   await run(ctx, state, async () => {
     let latest = Number.NEGATIVE_INFINITY;
-    for (const m of members)
-      latest = Math.max(latest, (await ctx.storage.latest(m.kind, m.key)) ?? Number.NEGATIVE_INFINITY);
+    let common = Number.POSITIVE_INFINITY;
+    for (const m of members) {
+      const last = (await ctx.storage.latest(m.kind, m.key)) ?? Number.NEGATIVE_INFINITY;
+      latest = Math.max(latest, last);
+      common = Math.min(common, last);
+    }
     if (latest === Number.NEGATIVE_INFINITY) return;
+    if (ctx.mtDeadlineMs !== undefined) {
+      // Live: up to the period every member has stored, or whose deadline has passed.
+      const due = ctx.now - ctx.mtDeadlineMs - (step ?? 0);
+      latest = Math.min(latest, Math.max(common, due));
+    }
     const changed = Math.min(...members.map((m) => m.firstFetched));
     const from = Math.min(changed, resumeFrom(await ctx.storage.coverage(kind, key)));
     state.from = from;
@@ -258,22 +313,29 @@ async function deriveMarketAverage(
       const rFrom = Math.min(from, resumeFrom(await ctx.storage.coverage('indicators', r.state.plan.key)));
       r.state.from = rFrom;
       r.state.to = state.to;
-      rsiOuts.push({ calc: createCandleRsi(r.p), out: new Output(ctx, r.state, 'indicators', rFrom, step) });
+      rsiOuts.push({ rFrom, out: new Output(ctx, r.state, 'indicators', rFrom, step) });
     }
     const firstWrite = Math.min(from, ...rsiOuts.map((r) => r.out.from));
+    const cached = takeCached<MtCache>(ctx, id, firstWrite);
     if (firstWrite > latest) {
+      if (cached) ctx.cache?.set(id, cached);
       for (const r of rsiStates) await ctx.done(r.state);
       return;
     }
     const out = new Output(ctx, state, kind, from, step);
-    const calc = createMarketAverage<typeof kind>({
-      kind,
-      members: members.map((m) => m.key.symbol),
-      source: key.source,
-      exchange: key.exchange,
-    });
+    const calc: MtCache['calc'] =
+      cached?.calc ??
+      (createMarketAverage<typeof kind>({
+        kind,
+        members: members.map((m) => m.key.symbol),
+        source: key.source,
+        exchange: key.exchange,
+      }) as unknown as MtCache['calc']);
+    const rsiCalcs = cached?.rsi ?? rsiStates.map((r) => createCandleRsi(r.p));
+    const readFrom = cached ? cached.last + 1 : BEGINNING;
+    let last = cached?.last ?? Number.NEGATIVE_INFINITY;
     const cursors = members.map(
-      (m) => new Cursor<RecordOf<typeof kind>>(ctx.storage.read(kind, m.key, BEGINNING, latest + 1)),
+      (m) => new Cursor<RecordOf<typeof kind>>(ctx.storage.read(kind, m.key, readFrom, latest + 1)),
     );
     try {
       for (;;) {
@@ -287,11 +349,12 @@ async function deriveMarketAverage(
           if (heads[i]?.ts === ts)
             records[(members[i] as DerivedInput).key.symbol] = (await c.take()) as RecordOf<typeof kind>;
         }
-        const mt = calc.next(ts, records);
+        last = ts;
+        const mt = calc.next(ts, records as Record<string, AnyRecord>) as RecordOf<typeof kind> | undefined;
         if (!mt) continue;
         await out.push(mt);
-        for (const r of rsiOuts) {
-          const value = r.calc.next(mt as Candle);
+        for (const [i, r] of rsiOuts.entries()) {
+          const value = (rsiCalcs[i] as ReturnType<typeof createCandleRsi>).next(mt as Candle);
           if (value) await r.out.push(value);
         }
       }
@@ -300,6 +363,8 @@ async function deriveMarketAverage(
     }
     await out.flush();
     for (const r of rsiOuts) await r.out.flush();
+    if (ctx.cache && last !== Number.NEGATIVE_INFINITY)
+      ctx.cache.set(id, { calc, rsi: rsiCalcs, last } as MtCache);
     for (const r of rsiStates) await ctx.done(r.state);
   });
 }

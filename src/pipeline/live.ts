@@ -11,6 +11,7 @@ import type { VenueClient } from '../clients/base.js';
 import type { WsClock } from '../clients/ws/clock.js';
 import type { LiveStream } from '../clients/ws/stream.js';
 import type { Candle } from '../core/types.js';
+import { type LiveDerive, MT_DEADLINE_MS } from './live-derive.js';
 import type { PlannedSeries } from './plan.js';
 import type { SeriesState } from './state.js';
 import type { SeriesRef } from './types.js';
@@ -22,6 +23,8 @@ export type LiveState = 'live' | 'catching-up' | 'stalled' | 'error';
 /** One series in `LiveHandle.health()`. */
 export interface SeriesHealth {
   readonly series: SeriesRef;
+  /** Whether the series is derived (RSI, MT, expansions) rather than fetched. */
+  readonly derived: boolean;
   readonly state: LiveState;
   /** `ts` of the newest stored period (or event), if any. */
   readonly lastTs: number | undefined;
@@ -62,6 +65,8 @@ export interface LiveHost {
   storedEnd(state: SeriesState): Promise<number | undefined>;
   /** A stream failed; the session opens it again after `delayMs`. */
   streamFailed(what: string, error: unknown, delayMs: number): void;
+  /** Derived series kept current from the inputs this session stores, if the `Sync` derives any. */
+  readonly derive?: LiveDerive | undefined;
 }
 
 /** The slowest a streamed series is polled as a safety net, ms (at least five periods). */
@@ -189,6 +194,7 @@ export class LiveSession {
           const fetched = await run(() => this.#host.catchUp(s.state));
           const end = fetched === undefined ? undefined : await this.#host.storedEnd(s.state);
           if (end !== undefined) s.end = Math.max(s.end ?? end, end);
+          if (s.state.firstFetched !== Number.POSITIVE_INFINITY) this.#host.derive?.touch(s.state);
           if (fetched !== undefined && s.state.outcome === 'done') s.synced = true;
           s.lastError = s.state.outcome === 'error' ? s.state.error : undefined;
         } catch (error) {
@@ -278,11 +284,13 @@ export class LiveSession {
         plan.key.source,
       )
       .catch(() => undefined);
+    s.state.firstFetched = Math.min(s.state.firstFetched, candle.ts);
+    this.#host.derive?.touch(s.state);
   }
 
   health(): SeriesHealth[] {
     const now = this.#host.now();
-    return [...this.#series.values()].map((s) => {
+    const fetched = [...this.#series.values()].map((s): SeriesHealth => {
       const { plan } = s.state;
       const lastTs = s.end === undefined ? undefined : s.end - (plan.step ?? 1);
       const lagMs = s.end === undefined ? undefined : Math.max(0, now - s.end);
@@ -294,10 +302,36 @@ export class LiveSession {
       else state = 'live';
       return {
         series: s.state.ref,
+        derived: false,
         state,
         lastTs,
         lagMs,
         ...(state === 'error' && s.lastError ? { error: s.lastError } : {}),
+      };
+    });
+    return [...fetched, ...this.#derivedHealth(now)];
+  }
+
+  /** Derived series: `live` while what is stored keeps within a few periods (or the MT deadline) of the clock. */
+  #derivedHealth(now: number): SeriesHealth[] {
+    return (this.#host.derive?.health() ?? []).map((d) => {
+      const lagMs = d.end === undefined ? undefined : Math.max(0, now - d.end);
+      const bound =
+        d.step === undefined ? Number.POSITIVE_INFINITY : 3 * d.step + MT_DEADLINE_MS + this.#pollDelayMs;
+      const state: LiveState = d.error
+        ? 'error'
+        : !d.synced
+          ? 'catching-up'
+          : lagMs !== undefined && lagMs > bound
+            ? 'stalled'
+            : 'live';
+      return {
+        series: d.series,
+        derived: true,
+        state,
+        lastTs: d.end === undefined ? undefined : d.end - (d.step ?? 1),
+        lagMs,
+        ...(d.error ? { error: d.error } : {}),
       };
     });
   }
@@ -307,5 +341,6 @@ export class LiveSession {
     for (const s of this.#series.values()) this.#host.clock.clearTimeout(s.timer);
     await Promise.all([...this.#series.values()].map((s) => s.busy));
     await Promise.all(this.#streams);
+    await this.#host.derive?.stopped();
   }
 }

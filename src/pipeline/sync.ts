@@ -17,6 +17,7 @@ import type { SymbolRegistry } from '../normalize/symbols.js';
 import { type DerivedInput, deriveAll } from './derived.js';
 import { ChunkMarker, chunkSpans, missingSpans, type Span } from './ledger.js';
 import { type LiveHandle, type LiveOptions, LiveSession } from './live.js';
+import { derivesAnything, LiveDerive } from './live-derive.js';
 import { planSeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
 import { type SeriesIdentity, SeriesState } from './state.js';
 import type { BackfillReport, SeriesOutcome, SeriesReport, SyncEvents, SyncOptions } from './types.js';
@@ -145,8 +146,9 @@ export class Sync {
    * (the hand-off from a backfill, and after every reconnect or stall), streams closed candles where the
    * venue streams them, and polls every other kind on its cadence from `capabilities`, a little after
    * each period closes. Writes go through the same batches and ledger marks as `backfill()`, so a
-   * restart resumes exactly where the stored data ends. Derived series are not updated live yet (run
-   * `backfill()` to bring them up to date).
+   * restart resumes exactly where the stored data ends. Derived series are updated as their inputs are
+   * stored, with the backfill's derivations (an MT period once every member's is in, or 60 s after it
+   * closed).
    * @example
    * const live = sync.live();
    * setInterval(() => console.table(live.health()), 10_000);
@@ -181,8 +183,31 @@ export class Sync {
           known.set(state.plan.id, state);
         }
       }
+      const derive = derivesAnything(o.derive)
+        ? new LiveDerive(
+            {
+              storage: o.storage,
+              writer,
+              derive: o.derive,
+              clock: o.clock,
+              now: o.now,
+              signal: stop.signal,
+              retry: (what, attempt, delayMs, error) =>
+                this.#events.emit('retry', { what, attempt, delayMs, error }),
+              register: (state) => known.set(state.plan.id, state),
+              fail: (state, error) => this.#fail(state, error),
+              passFailed: (error) => {
+                const err = error instanceof Error ? error : new Error(String(error));
+                this.#events.emit('error', { error: err });
+                void this.#logError(undefined, err);
+              },
+            },
+            states,
+          )
+        : undefined;
       session = new LiveSession(
         {
+          derive,
           clock: o.clock,
           now: o.now,
           writer,

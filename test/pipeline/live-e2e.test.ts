@@ -3,7 +3,8 @@
  * 2 simulated minutes): 3 venues + Coinalyze x 3 symbols (PEPE a 1000-multiplier contract on Bybit and
  * OKX) x every kind, 30 simulated minutes of live with 1% of REST answers 5xx, every socket dropped at
  * the hand-off and again 10 minutes later, and a 418 ban of Binance's egress during live. Every series
- * ends current, its ledger contiguous from its start to its newest row, candles equal to the market.
+ * ends current, its ledger contiguous from its start to its newest row, candles equal to the market,
+ * and the derived series (RSI, MT, 1m expansion, taker distribution) equal a batch recompute.
  */
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -14,6 +15,7 @@ import { Sync } from '../../src/pipeline/index.js';
 import { PostgresStorage } from '../../src/storage/index.js';
 import { simulateVenues } from '../../src/testing/index.js';
 import { simulatedClient } from '../venue-clients.js';
+import { expectDerivedEqualRecompute } from './derived-check.js';
 
 const PG_URL = process.env.PERPDATA_TEST_DATABASE_URL;
 const MINUTE = 60_000;
@@ -53,6 +55,7 @@ describe.skipIf(!PG_URL)('Sync.run() end to end on PostgreSQL', () => {
         clock: sim.clock,
         // Batches wait on the real clock: 20 ms is 2.4 simulated seconds at 120x.
         batchDelayMs: 20,
+        derive: { rsi: [14], marketAverage: true, expandTo1m: ['openInterest'], takerTo1m: true },
       });
       const errors: string[] = [];
       sync.on('error', (e) => errors.push(`${e.series?.id}: ${e.error.message}`));
@@ -77,7 +80,9 @@ describe.skipIf(!PG_URL)('Sync.run() end to end on PostgreSQL', () => {
       for (const h of exchanges.filter((x) => x.series.kind === 'candles'))
         expect(h.lagMs, h.series.id).toBeLessThan(MINUTE + 30_000);
       expect(health.filter((h) => h.state === 'error').map((h) => h.series.id)).toEqual([]);
-      expect(health.length).toBe(backfill.series.filter((s) => s.outcome === 'done' && !s.derived).length);
+      expect(health.filter((h) => !h.derived).length).toBe(
+        backfill.series.filter((s) => s.outcome === 'done' && !s.derived).length,
+      );
 
       for (const report of backfill.series.filter((s) => s.outcome === 'done' && !s.derived)) {
         const coverage = await storage.coverage(report.kind, report.key as SeriesKey);
@@ -118,6 +123,14 @@ describe.skipIf(!PG_URL)('Sync.run() end to end on PostgreSQL', () => {
           }
         }
       }
+      // Derived series kept up live and equal a batch recompute over what is stored.
+      await expectDerivedEqualRecompute(storage, {
+        sources: ['binance', 'bybit', 'okx'],
+        symbols: ['BTC', 'ETH', 'PEPE'],
+        trailing: true,
+        closedMinute: Math.floor(stoppedAt / MINUTE) * MINUTE,
+        reach: Math.floor(stoppedAt / MINUTE) * MINUTE - 3 * MINUTE,
+      });
     } finally {
       await storage.close();
       for (const c of clients) await c.close();
