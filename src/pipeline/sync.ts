@@ -136,6 +136,8 @@ export class Sync {
   }
 
   #running = false;
+  /** Whether the run is `live()` (its status rows are written by `#storedEnd`). */
+  #live = false;
   /** Job name of status and error rows: the backfill's, or the live run's. */
   #job = '';
   /** Per live series, the stored end its last status row reported. */
@@ -160,6 +162,7 @@ export class Sync {
     this.#running = true;
     const o = this.#o;
     this.#job = o.job === 'backfill' ? 'live' : `${o.job}-live`;
+    this.#live = true;
     const stop = new AbortController();
     const onAbort = () => stop.abort();
     for (const signal of [o.signal, options.signal]) {
@@ -227,10 +230,26 @@ export class Sync {
       });
       await session.stopped();
       await writer.close().catch(() => {});
-      await this.#status({ job: this.#job, status: 'done', message: 'stopped' });
+      // Every series row that said `running` says where it stopped.
+      await Promise.all(
+        states
+          .filter((state) => this.#reported.has(state.plan.id))
+          .map((state) => {
+            const end = this.#reported.get(state.plan.id) as number;
+            return this.#status({
+              job: `${this.#job}:${state.plan.kind}`,
+              status: 'stopped',
+              series: state.plan.key,
+              ts: end,
+              message: `stopped; stored up to ${iso(end)}`,
+            });
+          }),
+      );
+      await this.#status({ job: this.#job, status: 'stopped', message: `${states.length} series stopped` });
     })().finally(() => {
       for (const signal of [o.signal, options.signal]) signal?.removeEventListener('abort', onAbort);
       this.#running = false;
+      this.#live = false;
     });
     done.catch((error: unknown) => this.#o.logger?.error?.(`live stopped on an error: ${String(error)}`));
     return {
@@ -384,9 +403,23 @@ export class Sync {
         await this.#status({ job: o.job, status: 'error', message: error.shortMessage });
         throw error;
       }
+      // Series the stop cut short say so (their `running` row would otherwise stay).
+      await Promise.all(
+        [...states.values()]
+          .filter((s) => s.outcome === 'aborted')
+          .map((s) =>
+            this.#status({
+              job: `${o.job}:${s.plan.kind}`,
+              status: 'stopped',
+              series: s.plan.key,
+              progress: s.total > 0 ? s.done / s.total : 0,
+              message: `stopped: ${s.rowsFetched} rows fetched`,
+            }),
+          ),
+      );
       await this.#status({
         job: o.job,
-        status: failed.length > 0 ? 'error' : 'done',
+        status: aborted ? 'stopped' : failed.length > 0 ? 'error' : 'done',
         message: aborted
           ? `stopped: ${complete.length} series complete, ${failed.length} failed`
           : `${complete.length} series complete, ${failed.length} failed, ${report.rowsWritten} rows written`,
@@ -798,7 +831,8 @@ export class Sync {
       rows: state.rowsFetched,
     });
     const t = Date.now();
-    if (t - state.lastStatus >= STATUS_EVERY_MS) {
+    // Live series rows carry the stored end (`#storedEnd`), not a catch-up's progress.
+    if (!this.#live && t - state.lastStatus >= STATUS_EVERY_MS) {
       state.lastStatus = t;
       void this.#status({
         job: `${this.#job}:${state.plan.kind}`,

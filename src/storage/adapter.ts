@@ -1,7 +1,7 @@
 import type { DataKind, RecordOf, SeriesKey } from '../core/types.js';
 
-/** Values of `StatusEntry.status`. */
-export const JOB_STATUSES = ['running', 'done', 'error'] as const;
+/** Values of `StatusEntry.status`: `stopped` is a job (or series) stopped before it finished, by its signal or `stop()`. */
+export const JOB_STATUSES = ['running', 'done', 'error', 'stopped'] as const;
 /** State of a job (or of one series of a job). */
 export type JobStatus = (typeof JOB_STATUSES)[number];
 

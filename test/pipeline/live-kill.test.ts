@@ -107,7 +107,7 @@ describe.skipIf(!PG_URL)('Sync.live() on PostgreSQL', () => {
         }
       }
       const status = await storage.listStatus('live');
-      expect(status.find((s) => s.series === undefined)?.message).toBe('stopped');
+      expect(status.find((s) => s.series === undefined)?.status).toBe('stopped');
     } finally {
       await storage.close();
     }

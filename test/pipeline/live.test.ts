@@ -111,10 +111,11 @@ describe('Sync.live() and run()', () => {
       }
     }
     const status = await storage.listStatus();
-    expect(status.find((s) => s.job === 'live' && s.series === undefined)?.message).toBe('stopped');
-    expect(status.some((s) => s.job === 'live:candles' && s.status === 'running' && s.ts !== undefined)).toBe(
-      true,
-    );
+    expect(status.find((s) => s.job === 'live' && s.series === undefined)?.status).toBe('stopped');
+    // Each series row said `running` with its stored end while live, and says `stopped` with it now.
+    const rows = status.filter((s) => s.job.startsWith('live:'));
+    expect(rows.length).toBe(VENUES.length * SYMBOLS.length * 2);
+    expect(rows.filter((s) => s.status !== 'stopped' || s.ts === undefined)).toEqual([]);
   }, 60_000);
 
   it('behavior: live() from the present, with nothing stored, writes streamed candles as they close', async () => {

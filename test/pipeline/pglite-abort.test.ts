@@ -72,7 +72,10 @@ describe('Sync.backfill on PGlite and when stopped', () => {
         expect(n).toBe((c.to - c.from) / 60_000);
       }
       const statuses = await storage.listStatus('backfill');
-      expect(statuses.find((s) => s.series === undefined)?.message).toMatch(/^stopped/);
+      expect(statuses.find((s) => s.series === undefined)).toMatchObject({
+        status: 'stopped',
+        message: expect.stringMatching(/^stopped/),
+      });
       // The next run completes what the stopped one left, to what one run into a fresh storage stores.
       const resumed = await scenarioSync(storage, clients).backfill();
       expect(resumed.resumed).toBe(true);

@@ -244,8 +244,31 @@ describe.each(BACKENDS)('PostgresStorage on %s', (name) => {
     const versions = await b.query<{ version: number; name: string }>(
       `SELECT version, name FROM "${b.schema}"."${prefix}migrations" ORDER BY version`,
     );
-    expect(versions.map((v) => v.version)).toEqual([1, 2]);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
     expect(await storages[1]?.write('candles', candles(2))).toEqual({ written: 2 });
+  });
+
+  test("behavior: version 3 upgrades a version-2 status table to accept 'stopped', and still refuses other values", async () => {
+    const b = backend(name);
+    const prefix = `st${suffix()}_`;
+    const storage = new PostgresStorage({ db: b.db, schema: b.schema, tablePrefix: prefix });
+    opened.push(storage);
+    await storage.migrate();
+    // Back to what version 2 left: version 1's unnamed CHECK, no version 3 recorded.
+    const table = `"${b.schema}"."${prefix}status"`;
+    await b.query(`ALTER TABLE ${table} DROP CONSTRAINT "${prefix}status_valid"`);
+    await b.query(`ALTER TABLE ${table} ADD CHECK (status IN ('running', 'done', 'error'))`);
+    await b.query(`DELETE FROM "${b.schema}"."${prefix}migrations" WHERE version = 3`);
+    await expect(storage.logStatus({ job: 'live', status: 'stopped' })).rejects.toThrow();
+    await storage.migrate();
+    const versions = await b.query<{ version: number }>(
+      `SELECT version FROM "${b.schema}"."${prefix}migrations" ORDER BY version`,
+    );
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3]);
+    await storage.logStatus({ job: 'live', status: 'stopped', message: '9 series stopped' });
+    expect((await storage.listStatus('live'))[0]).toMatchObject({ status: 'stopped' });
+    const bogus = `INSERT INTO ${table} (job, status, ts) VALUES ('x', 'paused', now())`;
+    await expect(b.query(bogus)).rejects.toThrow(/check constraint/);
   });
 
   test('behavior: storages with different prefixes can migrate into the same new schema at once', async () => {

@@ -50,7 +50,7 @@ describe('perpdata/storage surface', () => {
       <K extends DataKind>(kind: K, key: SeriesKey, from: number, to: number) => AsyncIterable<RecordOf<K>[]>
     >();
     expectTypeOf<WriteResult>().toEqualTypeOf<{ readonly written: number }>();
-    expectTypeOf<StatusEntry['status']>().toEqualTypeOf<'running' | 'done' | 'error'>();
+    expectTypeOf<StatusEntry['status']>().toEqualTypeOf<'running' | 'done' | 'error' | 'stopped'>();
     expectTypeOf<keyof ErrorEntry>().toEqualTypeOf<'job' | 'message' | 'code' | 'series' | 'ts' | 'detail'>();
     expectTypeOf<storage.MemoryStorage>().toMatchTypeOf<StorageAdapter>();
     expectTypeOf<storage.PostgresStorage>().toMatchTypeOf<StorageAdapter>();

@@ -161,6 +161,29 @@ export const MIGRATIONS: readonly Migration[] = [
       return [{ text: createCoverageTable(ctx.tables) }];
     },
   },
+  {
+    version: 3,
+    name: "job status 'stopped'",
+    statements(ctx) {
+      const t = ctx.tables;
+      // Version 1's CHECK was unnamed: it is found by what it checks, whatever Postgres named it.
+      const table = t.status.replaceAll("'", "''");
+      return [
+        {
+          text: `DO $$ DECLARE c text; BEGIN
+  FOR c IN SELECT conname FROM pg_constraint
+    WHERE conrelid = '${table}'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%status%'
+  LOOP
+    EXECUTE format('ALTER TABLE ${table} DROP CONSTRAINT %I', c);
+  END LOOP;
+END $$`,
+        },
+        {
+          text: `ALTER TABLE ${t.status} ADD CONSTRAINT ${ident(`${t.prefix}status_valid`)} CHECK (status IN ('running', 'done', 'error', 'stopped'))`,
+        },
+      ];
+    },
+  },
 ];
 
 /** The newest schema version this perpdata knows. */
