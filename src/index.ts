@@ -2,8 +2,9 @@
  * `perpdata`: everything but `perpdata/testing`. The root re-exports the explicit export lists of the
  * entry points (`perpdata/clients`, `perpdata/normalize`, `perpdata/derive`, `perpdata/storage`,
  * `perpdata/pipeline`) and of `src/core`; it never re-exports an implementation file. A name is
- * public when one of those lists names it (test/exports.test.ts pins them, test/docs.test.ts checks
- * each has a summary).
+ * public when one of those lists names it, or a venue's own list that an entry point reaches through
+ * its generated `venues.generated.ts` (test/exports.test.ts pins them, test/docs.test.ts checks each
+ * has a summary).
  */
 export * from './clients/index.js';
 export * from './core/index.js';

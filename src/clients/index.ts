@@ -4,8 +4,6 @@
  * retry policy. Transport, protocols, streams, processors and page sizes are internal.
  */
 export type { SnapshotKind, SnapshotParams } from './base.js';
-export { BINANCE_DEFAULT_RATE_LIMIT, BinanceClient } from './binance/index.js';
-export { BYBIT_DEFAULT_RATE_LIMIT, BybitClient } from './bybit/index.js';
 export {
   type Capabilities,
   HISTORY_KINDS,
@@ -13,14 +11,6 @@ export {
   type KindCapability,
   type SeriesParams,
 } from './capabilities.js';
-export {
-  COINALYZE_DEFAULT_RATE_LIMIT,
-  CoinalyzeClient,
-  type CoinalyzeClientOptions,
-  type CoinalyzeHistoryParams,
-  type CoinalyzeManyParams,
-} from './coinalyze/index.js';
-export { OKX_RATE_LIMITS, OkxClient, type OkxClientOptions } from './okx/index.js';
 export { classifyError, type RetryDecision } from './transport/retry.js';
 /**
  * `LiveStream` and `VenueClient` are type aliases, not the classes: streams come from `watch*()` and
@@ -36,6 +26,12 @@ export type {
   Logger,
   RateLimit,
 } from './types.js';
+/**
+ * Each venue's client, its options and parameter types and its published budgets: the venue's own
+ * explicit export list (`./<venue>/index.ts`), one generated line per venue of the registry
+ * (`scripts/venues.ts`).
+ */
+export * from './venues.generated.js';
 export type {
   BackoffOptions,
   GapWindow,

@@ -2,13 +2,16 @@
  * The venue registry: one line per venue, the only list of venues in the code. `EXCHANGES`,
  * `SOURCES`, `Exchange` and `Source` (`./types.ts`) derive from it, and so does everything that used
  * to spell the venues out: storage's source/exchange validation, the pipeline's `venueOf`,
- * `SIMULATED_VENUES` and the simulation's one table of venue descriptors (`SIMULATIONS` in
- * `src/testing/simulate.ts`, typed by venue, so the compiler names an entry a new venue still
- * lacks), the test suites that run over every venue, and the README's venue × kind table
- * (`test/clients/capabilities.test.ts`, columns in this order, headed by `title`).
+ * `SIMULATED_VENUES` and the simulation's one table of venue descriptors (`SIMULATIONS`, generated,
+ * and typed by venue in `src/testing/simulate.ts`, so the compiler names an entry a new venue still
+ * lacks), the entry points' per-venue lines, the test suites that run over every venue, and the
+ * README's venue × kind table (`test/clients/capabilities.test.ts`, columns in this order, headed by
+ * `title`).
  *
- * Adding a venue: its files, one line here, and the few shared entries this module cannot make
- * (it imports no client and no simulator): ADDING_A_VENUE.md, sections 3 and 4, lists them.
+ * Adding a venue: its files and one line here (ADDING_A_VENUE.md). This module imports no client and
+ * no simulator; the per-venue lines of the entry points and of `SIMULATIONS` are generated from it
+ * (`scripts/venues.ts` writes `src/{clients,normalize,testing}/venues.generated.ts` and
+ * `src/testing/simulations.generated.ts`).
  */
 
 /** What one venue is to perpdata. */

@@ -13,14 +13,20 @@ import type {
 import { num, numOrUndefined } from './numbers.js';
 import { type InstrumentInfo, splitMultiplier } from './symbols.js';
 
-/** Coinalyze exchange codes of the venues perpdata maps (`BTCUSDT_PERP.A`, `BTCUSDT.6`, `BTCUSDT_PERP.3`). */
-export const COINALYZE_EXCHANGE_CODES: Readonly<Record<Exchange, string>> = {
+/**
+ * Coinalyze exchange codes of the venues perpdata maps (`BTCUSDT_PERP.A`, `BTCUSDT.6`, `BTCUSDT_PERP.3`).
+ * Partial: an exchange of the registry without a code here is not served through Coinalyze (its
+ * markets are left out of the instrument list), so adding an exchange needs no entry here.
+ */
+export const COINALYZE_EXCHANGE_CODES: Readonly<Partial<Record<Exchange, string>>> = {
   binance: 'A',
   bybit: '6',
   okx: '3',
 };
 
-const EXCHANGE_OF_CODE: Readonly<Record<string, Exchange>> = { A: 'binance', '6': 'bybit', '3': 'okx' };
+const EXCHANGE_OF_CODE: Readonly<Record<string, Exchange>> = Object.fromEntries(
+  Object.entries(COINALYZE_EXCHANGE_CODES).map(([exchange, code]) => [code, exchange as Exchange]),
+);
 
 /** Eight hours: the funding grid assumed when a context does not say otherwise. */
 const DEFAULT_FUNDING_INTERVAL = 8 * 3_600_000;

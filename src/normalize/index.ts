@@ -5,60 +5,9 @@
  * payload first and turn that into a `ValidationError`. The byte-level page decoders, the numeric
  * helpers and venue clock parsing are internal.
  */
-export {
-  type BinanceContext,
-  type BinanceWsKline,
-  binanceCandles,
-  binanceFunding,
-  binanceInstruments,
-  binanceLongShortRatio,
-  binanceOpenInterest,
-  binancePredictedFunding,
-  binanceTakerVolume,
-  binanceWsCandle,
-  binanceWsFunding,
-  binanceWsLiquidation,
-} from './binance.js';
-export {
-  type BybitContext,
-  type BybitTicker,
-  type BybitWsKline,
-  bybitCandles,
-  bybitFunding,
-  bybitInstruments,
-  bybitLongShortRatio,
-  bybitOpenInterest,
-  bybitPredictedFunding,
-  bybitTickerFunding,
-  bybitTickerOpenInterest,
-  bybitWsCandle,
-  bybitWsLiquidation,
-} from './bybit.js';
-export {
-  type CoinalyzeContext,
-  coinalyzeCandles,
-  coinalyzeCurrentOpenInterest,
-  coinalyzeFunding,
-  coinalyzeInstruments,
-  coinalyzeLiquidations,
-  coinalyzeLongShortRatio,
-  coinalyzeOpenInterest,
-  coinalyzePredictedFunding,
-} from './coinalyze.js';
-export {
-  type OkxCandleTuple,
-  type OkxContext,
-  type OkxTakerUnit,
-  okxCandles,
-  okxCurrentFunding,
-  okxFunding,
-  okxInstruments,
-  okxLongShortRatio,
-  okxOpenInterest,
-  okxPredictedFunding,
-  okxTakerVolume,
-  okxWsCandle,
-  okxWsLiquidations,
-  okxWsOpenInterest,
-} from './okx.js';
 export { type InstrumentInfo, SymbolRegistry } from './symbols.js';
+/**
+ * Each venue's normalisers and their types: the venue's own explicit export list
+ * (`./<venue>.public.ts`), one generated line per venue of the registry (`scripts/venues.ts`).
+ */
+export * from './venues.generated.js';

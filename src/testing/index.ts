@@ -8,27 +8,6 @@
  * entry point of perpdata loads this one.
  */
 export {
-  BINANCE_INSTRUMENTS,
-  type BinanceSimOptions,
-  type BinanceSimStats,
-  binanceInstruments,
-  createBinanceSimulator,
-} from './binance.js';
-export {
-  BYBIT_INSTRUMENTS,
-  type BybitSimOptions,
-  type BybitSimStats,
-  bybitInstruments,
-  createBybitSimulator,
-} from './bybit.js';
-export {
-  COINALYZE_MARKETS,
-  type CoinalyzeSimMarket,
-  type CoinalyzeSimOptions,
-  type CoinalyzeSimStats,
-  createCoinalyzeSimulator,
-} from './coinalyze.js';
-export {
   connectionReset,
   FixedWindowBudget,
   isConnectionReset,
@@ -46,13 +25,6 @@ export {
   type SyntheticHole,
   SyntheticMarket,
 } from './market.js';
-export {
-  createOkxSimulator,
-  OKX_INSTRUMENTS,
-  type OkxSimOptions,
-  type OkxSimStats,
-  okxInstruments,
-} from './okx.js';
 export { deadPort, type LocalProxy, startProxy } from './proxy.js';
 export {
   type FaultHandle,
@@ -72,12 +44,15 @@ export {
   simulateVenues,
   type VenueCounters,
 } from './simulate.js';
+/**
+ * Each venue's simulator (options, stats, instrument table) and stream server: the venue's own
+ * explicit export list (`./<venue>.public.ts`), one generated line per venue of the registry
+ * (`scripts/venues.ts`). The `VenueSimulation` descriptors stay internal.
+ */
+export * from './venues.generated.js';
 export {
   LocalWsServer,
   type LocalWsServerOptions,
   ServerConnection,
   type ServerStats,
 } from './ws/base.js';
-export { BinanceWsServer, type BinanceWsServerOptions, type ServerInstrument } from './ws/binance.js';
-export { BybitWsServer, type BybitWsServerOptions } from './ws/bybit.js';
-export { type OkxServerInstrument, OkxWsServer, type OkxWsServerOptions } from './ws/okx.js';

@@ -2,8 +2,8 @@
  * `simulateVenues()`: every venue of the registry simulated at once on 127.0.0.1 over one synthetic
  * market and one clock, behind a fault layer (5xx, resets, bans, drifted payloads) and request
  * counters, with the options to hand each venue client so that it talks to them. What is particular
- * to a venue comes from its `VenueSimulation` descriptor (`src/testing/venue.ts`), listed once in
- * `SIMULATIONS` below.
+ * to a venue comes from its `VenueSimulation` descriptor (`src/testing/venue.ts`), listed in
+ * `SIMULATIONS` (generated from the registry: `./simulations.generated.ts`).
  */
 import { scaledClock, systemClock, type WsClock } from '../clients/ws/clock.js';
 import { InvalidArgumentError } from '../core/errors.js';
@@ -11,9 +11,6 @@ import { type TimeInput, toEpochMs } from '../core/time.js';
 import { type Exchange, SOURCES } from '../core/types.js';
 import { type LiveVenueId, VENUES, type VenueId, type VenueOfRole } from '../core/venues.js';
 import { splitMultiplier } from '../normalize/symbols.js';
-import { binanceSimulation } from './binance.js';
-import { bybitSimulation } from './bybit.js';
-import { coinalyzeSimulation } from './coinalyze.js';
 import {
   connectionReset,
   isConnectionReset,
@@ -23,7 +20,7 @@ import {
   type VenueHandler,
 } from './http.js';
 import { type SyntheticAsset, type SyntheticHole, SyntheticMarket } from './market.js';
-import { okxSimulation } from './okx.js';
+import { SIMULATIONS as DESCRIPTORS } from './simulations.generated.js';
 import type { SimulatedWsServer, VenueSimulation } from './venue.js';
 
 /** The venues `simulateVenues` serves over HTTP: every venue of the registry (`SOURCES`). */
@@ -35,15 +32,12 @@ export type SimulatedExchange = LiveVenueId;
 
 /**
  * The simulation's one per-venue table: each venue's descriptor, exported by its own
- * `src/testing/<venue>.ts`. Keyed by the registry (`src/core/venues.ts`): a venue added there and
- * missing here, or a live venue without a stream server, is a compile error.
+ * `src/testing/<venue>.ts` and listed in `./simulations.generated.ts`, which `scripts/venues.ts` writes
+ * from the registry (`src/core/venues.ts`). Checked here against the registry: a venue missing from
+ * the table (the generated file not rewritten), a descriptor for another venue, or a live venue
+ * without a stream server is a compile error.
  */
-const SIMULATIONS = {
-  binance: binanceSimulation,
-  bybit: bybitSimulation,
-  okx: okxSimulation,
-  coinalyze: coinalyzeSimulation,
-} as const satisfies {
+const SIMULATIONS = DESCRIPTORS satisfies {
   readonly [V in SimulatedVenue]: VenueSimulation & { readonly venue: V } & (V extends LiveVenueId
       ? { readonly server: (...args: never[]) => SimulatedWsServer }
       : { readonly server?: undefined });

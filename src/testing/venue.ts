@@ -1,7 +1,8 @@
 /**
  * What one venue contributes to `simulateVenues`: a `VenueSimulation` descriptor, exported by the
- * venue's own `src/testing/<venue>.ts` (`binanceSimulation`, …) and listed once in `SIMULATIONS`
- * (`src/testing/simulate.ts`), the one shared table of the simulation. Everything venue-specific the
+ * venue's own `src/testing/<venue>.ts` (`binanceSimulation`, …) and listed in `SIMULATIONS`, the one
+ * shared table of the simulation, generated from the registry (`src/testing/simulations.generated.ts`,
+ * checked against it in `src/testing/simulate.ts`). Everything venue-specific the
  * simulation does (make the HTTP simulator, lift its rate limits, answer a 5xx or a ban in the venue's
  * shape, start its stream server) comes from here.
  */

@@ -1,14 +1,16 @@
 /**
  * ADDING_A_VENUE.md and ARCHITECTURE.md name files and functions; this suite keeps them true. Every
  * path ADDING_A_VENUE.md names exists for an existing venue (`okx` for `<venue>`), every venue of the
- * registry has the files a venue must have and the shared entries the page lists (its simulation
- * descriptor in `SIMULATIONS`, its exported `<Venue>Client`, its export lines), and every path
+ * registry has the files a venue must have (its own export lists and simulation descriptor included),
+ * the files generated from the registry are what `scripts/venues.ts` writes, no other file of `src/`
+ * names a venue's files (so a new venue is its files plus its registry line), and every path
  * ARCHITECTURE.md names exists.
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { venueFiles } from '../../scripts/venues.js';
 import { EXCHANGES, SOURCES } from '../../src/core/types.js';
 import { VENUE_IDS, VENUES } from '../../src/core/venues.js';
 import * as normalize from '../../src/normalize/index.js';
@@ -49,8 +51,12 @@ describe('ADDING_A_VENUE.md', () => {
     for (const file of ['rest', 'ws', 'schemas', 'ws-schemas', 'intervals', 'index'])
       expect(named).toContain(`src/clients/<venue>/${file}.ts`);
     for (const path of [
+      'scripts/venues.ts',
+      ...Object.keys(venueFiles()),
       'src/normalize/<venue>.ts',
+      'src/normalize/<venue>.public.ts',
       'src/testing/<venue>.ts',
+      'src/testing/<venue>.public.ts',
       'src/testing/ws/<venue>.ts',
       'src/testing/simulate.ts',
       'test/clients/capabilities.test.ts',
@@ -71,7 +77,9 @@ describe('ADDING_A_VENUE.md', () => {
       'src/clients/<venue>/schemas.ts',
       'src/clients/<venue>/index.ts',
       'src/normalize/<venue>.ts',
+      'src/normalize/<venue>.public.ts',
       'src/testing/<venue>.ts',
+      'src/testing/<venue>.public.ts',
       'test/fixtures/<venue>/',
       'test/normalize/<venue>.test.ts',
       'test/clients/<venue>.test.ts',
@@ -98,6 +106,10 @@ describe('ADDING_A_VENUE.md', () => {
   it('default: the one line goes where it says, and the lists derive from it', () => {
     const registry = read('src/core/venues.ts');
     expect(registry).toMatch(/export const VENUES = \{/);
+    // One line per venue: `  <venue>: { role: …, title: …, live: … },`.
+    const block = registry.slice(registry.indexOf('export const VENUES = {'));
+    const lines = block.slice(0, block.indexOf('\n}')).split('\n').slice(1);
+    expect(lines.map((line) => /^ {2}(\w+): \{ .* \},$/.exec(line)?.[1])).toEqual(VENUE_IDS);
     expect(SOURCES).toEqual(Object.keys(VENUES));
     expect(EXCHANGES).toEqual(
       Object.keys(VENUES).filter((v) => VENUES[v as keyof typeof VENUES].role === 'exchange'),
@@ -112,7 +124,7 @@ describe('ADDING_A_VENUE.md', () => {
     for (const builder of ['intervalKind', 'fundingKind', 'predictedSnapshot', 'liveOnly', 'latestRows'])
       expect(capabilities, builder).toMatch(new RegExp(`export (function|const) ${builder}\\b`));
     const simulate = read('src/testing/simulate.ts');
-    expect(simulate).toMatch(/const SIMULATIONS = \{/);
+    expect(simulate).toMatch(/const SIMULATIONS = DESCRIPTORS satisfies \{/);
     const venue = read('src/testing/venue.ts');
     for (const name of ['venueSimulation', 'withClocks'])
       expect(venue, name).toMatch(new RegExp(`export function ${name}\\b`));
@@ -129,17 +141,26 @@ describe('ADDING_A_VENUE.md', () => {
     expect(read('test/clients/capabilities.test.ts')).toContain('UPDATE_README');
   });
 
-  it('default: every venue of the registry has the shared entries of sections 3 and 4, and nothing else names it there', async () => {
-    const simulate = read('src/testing/simulate.ts');
-    const clients = read('src/clients/index.ts');
+  it('default: the generated files are what scripts/venues.ts writes from the registry', () => {
+    const stale = Object.entries(venueFiles(VENUE_IDS))
+      .filter(([path, content]) => !existsSync(join(root, path)) || read(path) !== content)
+      .map(([path]) => path);
+    expect(stale, 'run npx tsx scripts/venues.ts').toEqual([]);
+    // A venue more is one line more in each (the simulations' table: its import and its entry), each naming it.
+    const now = venueFiles(VENUE_IDS);
+    for (const [path, content] of Object.entries(venueFiles([...VENUE_IDS, 'kraken']))) {
+      const before = new Set(now[path]!.split('\n'));
+      const added = content.split('\n').filter((line) => !before.has(line));
+      expect(added.length, path).toBe(path.endsWith('simulations.generated.ts') ? 2 : 1);
+      for (const line of added) expect(line, path).toContain('kraken');
+    }
+  });
+
+  it('default: every venue of the registry reaches the entry points through its own files', async () => {
     const missing: string[] = [];
     for (const venue of VENUE_IDS) {
       const Venue = venue[0]!.toUpperCase() + venue.slice(1);
-      // Section 3: one import and one entry in SIMULATIONS, the descriptor from the venue's own file.
-      if (!simulate.includes(`import { ${venue}Simulation } from './${venue}.js';`))
-        missing.push(`simulate.ts import of ${venue}Simulation`);
-      if (!new RegExp(`^  ${venue}: ${venue}Simulation,$`, 'm').test(simulate))
-        missing.push(`SIMULATIONS.${venue}`);
+      // Its simulation descriptor, in its own testing file (SIMULATIONS is generated from the registry).
       const own = (await import(/* @vite-ignore */ join(root, 'src/testing', `${venue}.ts`))) as Record<
         string,
         unknown
@@ -148,31 +169,62 @@ describe('ADDING_A_VENUE.md', () => {
       if (descriptor?.venue !== venue) missing.push(`src/testing/${venue}.ts: ${venue}Simulation`);
       else if (Boolean(descriptor.server) !== VENUES[venue].live)
         missing.push(`${venue}Simulation.server (live: ${VENUES[venue].live})`);
-      // Section 3: the client, found by name in perpdata/clients.
-      if (!clients.includes(`${clientName(venue)}`))
-        missing.push(`src/clients/index.ts: ${clientName(venue)}`);
-      else {
-        const client = new (clientClass(venue))({ apiKey: 'key', exchange: 'binance' });
-        if (client.venue !== venue) missing.push(`${clientName(venue)}.venue is ${client.venue}`);
-        await client.close();
-      }
-      // Section 4: the public export lines.
+      if (`${venue}Simulation` in testing) missing.push(`perpdata/testing exports ${venue}Simulation`);
+      // Its client, found by name in perpdata/clients (from src/clients/<venue>/index.ts).
+      const client = new (clientClass(venue))({ apiKey: 'key', exchange: 'binance' });
+      if (client.venue !== venue) missing.push(`${clientName(venue)}.venue is ${client.venue}`);
+      await client.close();
+      // Its export lists (src/normalize/<venue>.public.ts, src/testing/<venue>.public.ts).
       if (typeof (normalize as Record<string, unknown>)[`${venue}Instruments`] !== 'function')
-        missing.push(`src/normalize/index.ts: ${venue}Instruments`);
+        missing.push(`src/normalize/${venue}.public.ts: ${venue}Instruments`);
       if (typeof (testing as Record<string, unknown>)[`create${Venue}Simulator`] !== 'function')
-        missing.push(`src/testing/index.ts: create${Venue}Simulator`);
+        missing.push(`src/testing/${venue}.public.ts: create${Venue}Simulator`);
       if (
         VENUES[venue].live &&
         typeof (testing as Record<string, unknown>)[`${Venue}WsServer`] !== 'function'
       )
-        missing.push(`src/testing/index.ts: ${Venue}WsServer`);
+        missing.push(`src/testing/${venue}.public.ts: ${Venue}WsServer`);
     }
     expect(missing).toEqual([]);
-    // The rest of simulate.ts is venue-agnostic: no venue key outside SIMULATIONS, its imports and comments.
-    const code = simulate
+  });
+
+  it("default: no file of src/ but the generated ones imports a venue's files from outside the venue", () => {
+    const src = join(root, 'src');
+    const files = (readdirSync(src, { recursive: true }) as string[])
+      .map((f) => f.split('\\').join('/'))
+      .filter((f) => f.endsWith('.ts'));
+    /** The venue whose own file `path` (relative to `src/`) is, if any. */
+    const ownerOf = (path: string): string | undefined =>
+      VENUE_IDS.find(
+        (v) =>
+          path.startsWith(`clients/${v}/`) ||
+          [
+            `normalize/${v}.ts`,
+            `normalize/${v}.public.ts`,
+            `testing/${v}.ts`,
+            `testing/${v}.public.ts`,
+          ].includes(path) ||
+          path === `testing/ws/${v}.ts`,
+      );
+    const generated = new Set(Object.keys(venueFiles()).map((p) => p.slice('src/'.length)));
+    expect(files.filter((f) => generated.has(f)).length).toBe(generated.size);
+    const offending: string[] = [];
+    for (const file of files) {
+      if (generated.has(file) || ownerOf(file)) continue;
+      const text = readFileSync(join(src, file), 'utf8');
+      for (const [, specifier] of text.matchAll(/(?:from\s+|import\(\s*)'(\.[^']+)'/g)) {
+        const target = relative(src, resolve(dirname(join(src, file)), specifier!.replace(/\.js$/, '.ts')));
+        const owner = ownerOf(target.split('\\').join('/'));
+        if (owner) offending.push(`${file} imports ${specifier} (${owner})`);
+      }
+    }
+    expect(offending).toEqual([]);
+    // Control: the walk does see a venue's file where one is imported.
+    expect(ownerOf('testing/ws/okx.ts')).toBe('okx');
+    // And simulate.ts names no venue in its code but the default underlying exchange of an aggregator.
+    const code = read('src/testing/simulate.ts')
       .split('\n')
-      .filter((line) => !/^\s*(\*|\/\*\*|\/\/)/.test(line))
-      .filter((line) => !VENUE_IDS.some((v) => line.includes(`${v}Simulation`)));
+      .filter((line) => !/^\s*(\*|\/\*\*|\/\/)/.test(line));
     const named = code.filter((line) => VENUE_IDS.some((v) => line.includes(`'${v}'`)));
     expect(named).toEqual(["      exchange: Exchange = 'binance',"]);
   });
