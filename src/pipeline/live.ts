@@ -65,9 +65,32 @@ export interface LiveHost {
   storedEnd(state: SeriesState): Promise<number | undefined>;
   /** A stream failed; the session opens it again after `delayMs`. */
   streamFailed(what: string, error: unknown, delayMs: number): void;
+  /** What a stream reports while it runs: reconnects, stalls, and errors it went on after. */
+  streamEvent(event: StreamReport): void;
   /** Derived series kept current from the inputs this session stores, if the `Sync` derives any. */
   readonly derive?: LiveDerive | undefined;
 }
+
+/** A stream's own report, as `LiveHost.streamEvent` receives it. */
+export type StreamReport =
+  | {
+      readonly type: 'reconnected';
+      readonly stream: string;
+      readonly attempt: number;
+      readonly downtimeMs: number;
+    }
+  | {
+      readonly type: 'stalled';
+      readonly stream: string;
+      readonly symbol?: string | undefined;
+      readonly silentMs: number;
+    }
+  | {
+      readonly type: 'error';
+      readonly stream: string;
+      readonly series?: SeriesState | undefined;
+      readonly error: Error;
+    };
 
 /** The slowest a streamed series is polled as a safety net, ms (at least five periods). */
 const STREAMED_POLL_MS = 5 * 60_000;
@@ -231,6 +254,26 @@ export class LiveSession {
           clock: host.clock,
           signal: host.signal,
         });
+        const name = `${client.venue} ${plan.interval} candles`;
+        stream.on('reconnected', (e) =>
+          host.streamEvent({
+            type: 'reconnected',
+            stream: name,
+            attempt: e.attempt,
+            downtimeMs: e.downtimeMs,
+          }),
+        );
+        stream.on('stalled', (e) =>
+          host.streamEvent({ type: 'stalled', stream: name, symbol: e.symbol, silentMs: e.silentMs }),
+        );
+        stream.on('error', (e) =>
+          host.streamEvent({
+            type: 'error',
+            stream: name,
+            series: e.symbol === undefined ? undefined : bySymbol.get(e.symbol)?.state,
+            error: e.error,
+          }),
+        );
         for await (const candle of stream) this.#onCandle(bySymbol.get(candle.symbol), candle);
         if (host.signal.aborted) return;
         throw new Error('the stream ended');
@@ -316,8 +359,15 @@ export class LiveSession {
   #derivedHealth(now: number): SeriesHealth[] {
     return (this.#host.derive?.health() ?? []).map((d) => {
       const lagMs = d.end === undefined ? undefined : Math.max(0, now - d.end);
+      // 1m expansions and taker distributions follow 5m inputs: they can trail by a bucket and more.
+      const inputStep =
+        d.series.kind === 'candles' || d.series.kind === 'indicators'
+          ? d.step
+          : Math.max(d.step ?? 0, 5 * 60_000);
       const bound =
-        d.step === undefined ? Number.POSITIVE_INFINITY : 3 * d.step + MT_DEADLINE_MS + this.#pollDelayMs;
+        d.step === undefined || inputStep === undefined
+          ? Number.POSITIVE_INFINITY
+          : 2 * inputStep + d.step + MT_DEADLINE_MS + this.#pollDelayMs;
       const state: LiveState = d.error
         ? 'error'
         : !d.synced

@@ -16,7 +16,7 @@ import type { AnyRecord, RecordOf, SeriesKey } from '../core/types.js';
 import type { SymbolRegistry } from '../normalize/symbols.js';
 import { type DerivedInput, deriveAll } from './derived.js';
 import { ChunkMarker, chunkSpans, missingSpans, type Span } from './ledger.js';
-import { type LiveHandle, type LiveOptions, LiveSession } from './live.js';
+import { type LiveHandle, type LiveOptions, LiveSession, type StreamReport } from './live.js';
 import { derivesAnything, LiveDerive } from './live-derive.js';
 import { planSeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
 import { type SeriesIdentity, SeriesState } from './state.js';
@@ -219,6 +219,7 @@ export class Sync {
           catchUp: (state) => this.#catchUp(state, venues.get(state) as ListedVenue, writer, stop.signal),
           storedEnd: (state) => this.#storedEnd(state, writer, stop.signal),
           streamFailed: (what, error, delayMs) => this.#transient(what, error, 1, delayMs),
+          streamEvent: (e) => this.#streamEvent(e),
         },
         states,
         options,
@@ -771,10 +772,42 @@ export class Sync {
     this.#events.emit('retry', { what, attempt, delayMs, error });
     if (error instanceof PerpdataError && error.code === 'BANNED') {
       this.#events.emit('banned', { venue: (error as RateLimitError).venue, message: error.shortMessage });
+      void this.#logError(undefined, error);
     }
     this.#o.logger?.warn?.(
       `${what}: ${String((error as Error)?.message ?? error).split('\n')[0]}; retrying in ${delayMs} ms`,
     );
+  }
+
+  /** A live stream's reconnect, stall or error: an event and a `perp_errors` row (the stream goes on). */
+  #streamEvent(e: StreamReport): void {
+    const venue = e.stream.split(' ')[0] as string;
+    let error: Error;
+    if (e.type === 'reconnected') {
+      this.#events.emit('reconnected', {
+        venue,
+        stream: e.stream,
+        attempt: e.attempt,
+        downtimeMs: e.downtimeMs,
+      });
+      error = new PerpdataError(
+        'WEBSOCKET',
+        `${e.stream}: reconnected after ${Math.round(e.downtimeMs)} ms down (attempt ${e.attempt}); missed periods are caught up over REST`,
+        { meta: { Venue: venue } },
+      );
+    } else if (e.type === 'stalled') {
+      this.#events.emit('stalled', { venue, stream: e.stream, symbol: e.symbol, silentMs: e.silentMs });
+      error = new PerpdataError(
+        'WEBSOCKET',
+        `${e.stream}${e.symbol ? ` ${e.symbol}` : ''}: no closed period for ${Math.round(e.silentMs)} ms (stalled)`,
+        { meta: { Venue: venue } },
+      );
+    } else {
+      error = e.error;
+      this.#events.emit('error', { ...(e.series ? { series: e.series.ref } : {}), error });
+    }
+    this.#o.logger?.warn?.(error instanceof PerpdataError ? error.shortMessage : error.message);
+    void this.#logError(e.type === 'error' ? e.series : undefined, error);
   }
 
   async #fetchPages(

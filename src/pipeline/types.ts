@@ -142,4 +142,19 @@ export interface SyncEvents {
   error: { readonly series?: SeriesRef; readonly error: Error };
   /** A series finished (any outcome). */
   seriesDone: { readonly report: SeriesReport };
+  /** Live: a stream's connection is back after a drop (its missed periods are caught up over REST). */
+  reconnected: {
+    readonly venue: string;
+    /** Which stream, e.g. `'binance 1m candles'`. */
+    readonly stream: string;
+    readonly attempt: number;
+    readonly downtimeMs: number;
+  };
+  /** Live: a streamed topic missed its cadence (no closed period in time); the stream replaces its connection. */
+  stalled: {
+    readonly venue: string;
+    readonly stream: string;
+    readonly symbol?: string | undefined;
+    readonly silentMs: number;
+  };
 }

@@ -55,6 +55,8 @@ describe('Sync.live() and run()', () => {
     });
     const errors: unknown[] = [];
     sync.on('error', (e) => errors.push(e.error));
+    const reconnects: string[] = [];
+    sync.on('reconnected', (e) => reconnects.push(e.stream));
     const { backfill, live } = await sync.run({ pollDelayMs: 3_000 });
     cleanup.push(() => live.stop());
     expect(backfill.series.every((s) => s.outcome === 'done')).toBe(true);
@@ -110,6 +112,13 @@ describe('Sync.live() and run()', () => {
         for (let i = 1; i < oi.length; i++) expect(oi[i]! - oi[i - 1]!).toBe(5 * MINUTE);
       }
     }
+    // The drops were events and error rows, once per dropped connection's return.
+    expect(new Set(reconnects)).toEqual(new Set(['binance 1m candles', 'bybit 1m candles']));
+    const wsRows = (await storage.listErrors()).filter((e) => e.code === 'WEBSOCKET');
+    expect(wsRows.length).toBe(reconnects.length);
+    expect(wsRows.every((e) => e.job === 'live' && /reconnected after \d+ ms down/.test(e.message))).toBe(
+      true,
+    );
     const status = await storage.listStatus();
     expect(status.find((s) => s.job === 'live' && s.series === undefined)?.status).toBe('stopped');
     // Each series row said `running` with its stored end while live, and says `stopped` with it now.
