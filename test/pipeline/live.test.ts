@@ -157,4 +157,60 @@ describe('Sync.live() and run()', () => {
     expect(h?.state).toBe('live');
     expect(h?.lastTs).toBe(ts.at(-1));
   }, 30_000);
+
+  it('behavior: a stream gone silent is a stalled event and error row; its missed minutes come over REST, no hole', async () => {
+    const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
+    cleanup.push(() => sim.close());
+    const binance = simulatedClient(sim, 'binance', { retryDelayMs: 1 });
+    cleanup.push(() => binance.close());
+    const storage = new MemoryStorage();
+    const from = EPOCH - 30 * MINUTE;
+    const sync = new Sync({
+      storage,
+      clients: [binance],
+      symbols: ['BTC', 'ETH'],
+      kinds: ['candles'],
+      from,
+      clock: sim.clock,
+      batchDelayMs: 50,
+    });
+    const stalls: string[] = [];
+    const stalledAt: number[] = [];
+    sync.on('stalled', (e) => {
+      stalls.push(`${e.stream} ${e.symbol ?? ''}`);
+      stalledAt.push(sim.clock.now());
+    });
+    const { live } = await sync.run();
+    cleanup.push(() => live.stop());
+    const server = sim.ws.binance!.server;
+    await waitUntil(sim.clock, sim.clock.now() + 3 * MINUTE);
+    // Silent for four minutes with the sockets open (cadence 1m + 6 s grace).
+    const silentFrom = sim.clock.now();
+    server.stalled = true;
+    await waitUntil(sim.clock, silentFrom + 4 * MINUTE);
+    server.stalled = false;
+    await waitUntil(sim.clock, sim.clock.now() + 3 * MINUTE);
+    const stoppedAt = sim.clock.now();
+    await live.stop();
+    // Noticed while silent (a stall outside the window would be the fast clock's jitter, not this).
+    expect(stalledAt.some((t) => t > silentFrom + MINUTE && t <= silentFrom + 4 * MINUTE)).toBe(true);
+    expect(stalls.every((s) => s.startsWith('binance 1m candles'))).toBe(true);
+    const rows = (await storage.listErrors()).filter((e) => /stalled/.test(e.message));
+    expect(rows.length).toBe(stalls.length);
+    expect(rows[0]).toMatchObject({ job: 'live', code: 'WEBSOCKET' });
+    for (const symbol of ['BTC', 'ETH']) {
+      const ts = await readTs(storage, 'candles', {
+        source: 'binance',
+        exchange: 'binance',
+        symbol,
+        interval: '1m',
+      });
+      const first = Math.ceil(from / MINUTE) * MINUTE;
+      const expected: number[] = [];
+      for (let t = first; t <= (ts.at(-1) as number); t += MINUTE)
+        if (sim.market.has(symbol, t)) expected.push(t);
+      expect(ts, symbol).toEqual(expected);
+      expect(ts.at(-1), symbol).toBeGreaterThanOrEqual(Math.floor(stoppedAt / MINUTE) * MINUTE - 2 * MINUTE);
+    }
+  }, 30_000);
 });
