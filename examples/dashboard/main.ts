@@ -292,8 +292,8 @@ async function main(): Promise<number> {
     const from =
       c.from === undefined ? Math.floor((start - DAY) / HOUR) * HOUR : parseTime('--from', c.from, start);
     if (from >= start) throw new UsageError('--from must be in the past');
-    // So that the coverage strips show every state: a venue-side outage of BTC (a hole: missing) and
-    // PEPE listed a quarter into the range (before it: empty), at whole minutes of this run's range.
+    // Something for the coverage strips to show: a venue-side outage of BTC (the ledger records it
+    // empty) and PEPE listed a quarter into the range (its series start there), at whole minutes.
     const at = (share: number) => Math.floor((from + share * (start - from)) / MINUTE) * MINUTE;
     const outage = { symbol: 'BTC', from: at(0.5), to: at(0.5) + 20 * MINUTE };
     const assets = DEFAULT_ASSETS.map((a) => (a.symbol === 'PEPE' ? { ...a, listedAt: at(0.25) } : a));
