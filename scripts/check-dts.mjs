@@ -2,12 +2,17 @@
 /**
  * Fails when an emitted declaration file (`dist/**\/*.d.ts`, `*.d.cts`) refers to zod: an import of
  * `zod`, a `z.` type (`z.ZodObject`, `z.core.$strip`, `z.infer`) or a `Zod…` type name. Raw schemas
- * stay private next to their clients; only canonical types may leave the package. Run after
- * `npm run build`. Comments are ignored (prose may say "zod-like").
+ * stay private next to their clients; only canonical types may leave the package. Comments are
+ * ignored (prose may say "zod-like").
+ *
+ * Fails too on an `any` in them: every `any` keyword in a type position, found by TypeScript's parser
+ * (so not in comments or strings). The public types are precise; `unknown` is for what is not known.
+ * Run after `npm run build`.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -45,18 +50,40 @@ if (files.length === 0) {
   console.error('check-dts: no .d.ts files in dist/');
   process.exit(1);
 }
+/** Every `any` keyword of a declaration file, as `file:line: text of the line`. */
+function anys(file, text) {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const lines = text.split('\n');
+  const found = [];
+  const visit = (node) => {
+    if (node.kind === ts.SyntaxKind.AnyKeyword) {
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
+      found.push(`${relative(root, file)}:${line + 1}: ${lines[line].trim().slice(0, 160)}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
 const hits = [];
+const anyHits = [];
 for (const file of files) {
-  const lines = withoutComments(readFileSync(file, 'utf8')).split('\n');
+  const text = readFileSync(file, 'utf8');
+  const lines = withoutComments(text).split('\n');
   lines.forEach((line, i) => {
     if (PATTERNS.some((p) => p.test(line)))
       hits.push(`${relative(root, file)}:${i + 1}: ${line.trim().slice(0, 160)}`);
   });
+  anyHits.push(...anys(file, text));
 }
-if (hits.length > 0) {
-  console.error(`check-dts: ${hits.length} zod type reference(s) in emitted declarations:`);
-  for (const hit of hits.slice(0, 50)) console.error(`  ${hit}`);
-  if (hits.length > 50) console.error(`  … and ${hits.length - 50} more`);
-  process.exit(1);
+/** Prints at most 50 of `list` under `title`. */
+function report(title, list) {
+  console.error(`check-dts: ${list.length} ${title}:`);
+  for (const hit of list.slice(0, 50)) console.error(`  ${hit}`);
+  if (list.length > 50) console.error(`  … and ${list.length - 50} more`);
 }
-console.log(`check-dts: ${files.length} declaration files, no zod types`);
+if (hits.length > 0) report('zod type reference(s) in emitted declarations', hits);
+if (anyHits.length > 0) report('`any` type(s) in emitted declarations', anyHits);
+if (hits.length > 0 || anyHits.length > 0) process.exit(1);
+console.log(`check-dts: ${files.length} declaration files, no zod types, no \`any\``);
