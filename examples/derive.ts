@@ -5,7 +5,8 @@
  * long/short ratios expanded to 1m (`expandTo1m`, `align: 'close'`), and Binance 5m taker volume
  * distributed over the 1m candles (`distributeByVolume`). Every stored derived row must equal its
  * recomputed row within 1e-9 (relative); rows the recompute has beyond a series' stored end are inputs
- * that arrived after the last derive (live does not update derived series yet) and are only counted.
+ * stored after the last derive pass (live runs one shortly after inputs arrive; minutes that closed
+ * since the run stopped expand too) and are only counted.
  *
  *   npx tsx examples/derive.ts --simulate          # what `npm run demo` stored (./.perpdata/demo)
  *   npx tsx examples/derive.ts --symbols BTC,ETH   # ./.perpdata/db, or DATABASE_URL
@@ -301,7 +302,7 @@ async function main(): Promise<number> {
     );
     if (newer > 0)
       console.log(
-        `${plural(newer, 'recomputed row')} lie after the stored derived series' ends: inputs stored since the last derive (live keeps inputs current; derived series are updated by backfill()).`,
+        `${plural(newer, 'recomputed row')} lie after the stored derived series' ends: inputs stored after the last derive pass, or minutes closed since the run stopped.`,
       );
     return bad.length === 0 ? 0 : 1;
   } catch (error) {

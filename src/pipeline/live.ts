@@ -10,7 +10,8 @@
 import type { VenueClient } from '../clients/base.js';
 import type { WsClock } from '../clients/ws/clock.js';
 import type { LiveStream } from '../clients/ws/stream.js';
-import type { Candle } from '../core/types.js';
+import type { Candle, Liquidation } from '../core/types.js';
+import type { CoverageMark } from '../storage/adapter.js';
 import { type LiveDerive, MT_DEADLINE_MS } from './live-derive.js';
 import type { PlannedSeries } from './plan.js';
 import type { SeriesState } from './state.js';
@@ -94,6 +95,8 @@ export type StreamReport =
 
 /** The slowest a streamed series is polled as a safety net, ms (at least five periods). */
 const STREAMED_POLL_MS = 5 * 60_000;
+/** How long after a period closes a liquidation stream's quiet periods are marked (its late events are in), ms. */
+const LIQUIDATION_MARK_DELAY_MS = 3_000;
 /** Stream restart backoff after a failure, ms. */
 const STREAM_RESTART_MS = 5_000;
 
@@ -111,6 +114,10 @@ interface LiveSeries {
   /** Streamed candles that arrived during a catch-up, written (or dropped as stored) once it ends. */
   pending: Candle[];
   lastError: Error | undefined;
+  /** Served by a stream alone (no REST history): its ledger is marked from what the stream saw. */
+  streamOnly: boolean;
+  /** Stream-only: periods at or after `end` that a row was written for. */
+  readonly periods: Set<number>;
 }
 
 /** Streamed candles kept per series while it catches up; beyond this the catch-up refetches them. */
@@ -154,6 +161,8 @@ export class LiveSession {
         synced: false,
         pending: [],
         lastError: undefined,
+        streamOnly: state.plan.capability.rest === 'none',
+        periods: new Set(),
       });
     }
   }
@@ -171,7 +180,15 @@ export class LiveSession {
       s.streamed = true;
     }
     for (const group of byStream.values()) this.#streams.push(this.#stream(group.client, group.series));
-    for (const s of this.#series.values()) this.#tick(s);
+    const byLiquidations = new Map<string, LiveSeries[]>();
+    for (const s of this.#series.values()) {
+      if (!s.streamOnly || s.state.plan.kind !== 'liquidations') continue;
+      const id = `${s.state.plan.client.venue}|${s.state.plan.interval}`;
+      byLiquidations.set(id, [...(byLiquidations.get(id) ?? []), s]);
+      s.streamed = true;
+    }
+    for (const series of byLiquidations.values()) this.#streams.push(this.#liquidations(series));
+    for (const s of this.#series.values()) if (!s.streamOnly) this.#tick(s);
   }
 
   /** Every period is asked for once closed; a streamed series only as a safety net. */
@@ -280,21 +297,141 @@ export class LiveSession {
       } catch (error) {
         if (host.signal.aborted) return;
         host.streamFailed(`${client.venue} ${plan.interval} candles`, error, STREAM_RESTART_MS);
-        // On the session's clock; the abort listener goes with the wait (a stream failing for days
-        // must not pile listeners onto the signal).
-        await new Promise<void>((resolve) => {
-          const onAbort = () => {
-            host.clock.clearTimeout(timer);
-            resolve();
-          };
-          const timer = host.clock.setTimeout(() => {
-            host.signal.removeEventListener('abort', onAbort);
-            resolve();
-          }, STREAM_RESTART_MS);
-          host.signal.addEventListener('abort', onAbort, { once: true });
-        });
+        await this.#restartWait();
       }
     }
+  }
+
+  /**
+   * Waits before a failed stream opens again, on the session's clock; the abort listener goes with the
+   * wait (a stream failing for days must not pile listeners onto the signal).
+   */
+  #restartWait(): Promise<void> {
+    const host = this.#host;
+    return new Promise<void>((resolve) => {
+      const onAbort = () => {
+        host.clock.clearTimeout(timer);
+        resolve();
+      };
+      const timer = host.clock.setTimeout(() => {
+        host.signal.removeEventListener('abort', onAbort);
+        resolve();
+      }, STREAM_RESTART_MS);
+      host.signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /**
+   * One liquidation stream of a venue and interval (there is no REST history to catch up from). Rows
+   * are written as the stream sums them, each with its period's `stored` mark. Once a period has closed
+   * (and the stream's late events are in), every period the stream was connected for all along and
+   * yielded nothing for is marked `empty` ('no liquidations'); periods it was down for stay unmarked,
+   * a hole in the ledger, since nothing can fetch them.
+   */
+  async #liquidations(series: readonly LiveSeries[]): Promise<void> {
+    const host = this.#host;
+    const plan = (series[0] as LiveSeries).state.plan;
+    const client = plan.client as VenueClient & {
+      watchLiquidations(p: {
+        symbols: readonly string[];
+        interval: string;
+        clock: WsClock;
+        signal: AbortSignal;
+      }): LiveStream<Liquidation>;
+    };
+    const step = plan.step as number;
+    const name = `${client.venue} ${plan.interval} liquidations`;
+    const bySymbol = new Map(series.map((s) => [s.state.plan.key.symbol, s]));
+    const delay = Math.max(this.#pollDelayMs, LIQUIDATION_MARK_DELAY_MS);
+    while (!host.signal.aborted) {
+      // Since when every connection of the stream has been up; undefined while one is down.
+      let upSince: number | undefined;
+      let timer: unknown;
+      const markQuiet = () => {
+        const closed = Math.floor((host.now() - delay) / step) * step;
+        if (upSince !== undefined) {
+          const first = Math.ceil(upSince / step) * step;
+          for (const s of series) this.#markQuiet(s, Math.max(s.end ?? first, first), closed);
+        }
+        timer = host.clock.setTimeout(markQuiet, Math.max(1, closed + step + delay - host.now()));
+      };
+      try {
+        const stream = client.watchLiquidations({
+          symbols: [...bySymbol.keys()],
+          interval: plan.interval as string,
+          clock: host.clock,
+          signal: host.signal,
+        });
+        stream.on('connected', () => {
+          upSince = host.now();
+        });
+        stream.on('reconnecting', () => {
+          upSince = undefined;
+        });
+        stream.on('reconnected', (e) => {
+          upSince = host.now();
+          host.streamEvent({
+            type: 'reconnected',
+            stream: name,
+            attempt: e.attempt,
+            downtimeMs: e.downtimeMs,
+          });
+        });
+        stream.on('error', (e) =>
+          host.streamEvent({
+            type: 'error',
+            stream: name,
+            series: e.symbol === undefined ? undefined : bySymbol.get(e.symbol)?.state,
+            error: e.error,
+          }),
+        );
+        markQuiet();
+        for await (const row of stream) this.#onLiquidation(bySymbol.get(row.symbol), row);
+        if (host.signal.aborted) return;
+        throw new Error('the stream ended');
+      } catch (error) {
+        if (host.signal.aborted) return;
+        host.streamFailed(name, error, STREAM_RESTART_MS);
+        await this.#restartWait();
+      } finally {
+        host.clock.clearTimeout(timer);
+      }
+    }
+  }
+
+  /** A period's liquidations: written with its `stored` mark (a late event writes the period again). */
+  #onLiquidation(s: LiveSeries | undefined, row: Liquidation): void {
+    if (!s) return;
+    const { plan } = s.state;
+    const to = row.ts + (plan.step as number);
+    if (s.end === undefined || row.ts >= s.end) s.periods.add(row.ts);
+    s.state.rowsFetched++;
+    void this.#host.writer
+      .add(plan.kind, plan.id, [row], [{ key: plan.key, from: row.ts, to, state: 'stored' }], plan.key.source)
+      .catch(() => undefined);
+  }
+
+  /** Marks `[from, to)` of a stream-only series `empty` where no row was written, and moves its end there. */
+  #markQuiet(s: LiveSeries, from: number, to: number): void {
+    if (from >= to) return;
+    const { plan } = s.state;
+    const step = plan.step as number;
+    const marks: CoverageMark[] = [];
+    let start: number | undefined;
+    for (let t = from; t < to; t += step) {
+      if (s.periods.has(t)) {
+        if (start !== undefined)
+          marks.push({ key: plan.key, from: start, to: t, state: 'empty', reason: 'no liquidations' });
+        start = undefined;
+      } else start ??= t;
+    }
+    if (start !== undefined)
+      marks.push({ key: plan.key, from: start, to, state: 'empty', reason: 'no liquidations' });
+    for (const t of [...s.periods]) if (t < to) s.periods.delete(t);
+    s.end = to;
+    s.synced = true;
+    if (marks.length > 0)
+      void this.#host.writer.add(plan.kind, plan.id, [], marks, plan.key.source).catch(() => undefined);
   }
 
   /**

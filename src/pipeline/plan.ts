@@ -261,3 +261,36 @@ export function planSeries(o: ResolvedOptions): PlannedSeries[] {
   }
   return out;
 }
+
+/**
+ * Series that only a stream serves (liquidations on Binance, Bybit and OKX: no REST history), kept by
+ * `live()` alone: a client that streams the kind, when `kinds` asks for it (or is left to its default).
+ */
+export function planStreamOnlySeries(o: ResolvedOptions): PlannedSeries[] {
+  const out: PlannedSeries[] = [];
+  if (o.kinds !== undefined && !o.kinds.includes('liquidations')) return out;
+  for (const client of o.clients) {
+    const capability = client.capabilities.kinds.liquidations;
+    if (capability?.rest !== 'none' || !capability.live || !('watchLiquidations' in client)) continue;
+    const { source, exchange } = venueOf(client);
+    const interval = o.intervals.liquidations?.[0] ?? capability.defaultInterval ?? '1m';
+    const unsupported = capability.intervals.includes(interval)
+      ? undefined
+      : `${source} does not stream liquidations at ${interval}`;
+    for (const symbol of o.symbols) {
+      const key: SeriesKey = { source, exchange, symbol, interval };
+      out.push({
+        id: seriesId('liquidations', key),
+        client,
+        kind: 'liquidations',
+        key,
+        capability,
+        interval,
+        ratioKind: undefined,
+        step: intervalMs(interval),
+        ...(unsupported ? { unsupported } : {}),
+      });
+    }
+  }
+  return out;
+}

@@ -18,7 +18,7 @@ import { type DerivedInput, deriveAll } from './derived.js';
 import { ChunkMarker, chunkSpans, missingSpans, type Span } from './ledger.js';
 import { type LiveHandle, type LiveOptions, LiveSession, type StreamReport } from './live.js';
 import { derivesAnything, LiveDerive } from './live-derive.js';
-import { planSeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
+import { planSeries, planStreamOnlySeries, type ResolvedOptions, resolveOptions, venueOf } from './plan.js';
 import { type SeriesIdentity, SeriesState } from './state.js';
 import type { BackfillReport, SeriesOutcome, SeriesReport, SyncEvents, SyncOptions } from './types.js';
 import { iso } from './util.js';
@@ -146,7 +146,7 @@ export class Sync {
   /**
    * Keeps every series current from now on: catches each one up from the coverage ledger over REST
    * (the hand-off from a backfill, and after every reconnect or stall), streams closed candles where the
-   * venue streams them, and polls every other kind on its cadence from `capabilities`, a little after
+   * venue streams them and the exchanges' liquidations (stream-only), and polls every other kind on its cadence from `capabilities`, a little after
    * each period closes. Writes go through the same batches and ledger marks as `backfill()`, so a
    * restart resumes exactly where the stored data ends. Derived series are updated as their inputs are
    * stored, with the backfill's derivations (an MT period once every member's is in, or 60 s after it
@@ -177,7 +177,8 @@ export class Sync {
       await this.#status({ job: this.#job, status: 'running', message: 'live started' });
       const states: SeriesState[] = [];
       const venues = new Map<SeriesState, ListedVenue>();
-      for (const [client, list] of this.#byClient(planSeries(o).map((p) => new SeriesState(p)))) {
+      const planned = [...planSeries(o), ...planStreamOnlySeries(o)];
+      for (const [client, list] of this.#byClient(planned.map((p) => new SeriesState(p)))) {
         const listed = await this.#listed(client, list, stop.signal);
         if (!listed) continue;
         for (const state of listed.states) {

@@ -80,8 +80,19 @@ describe.skipIf(!PG_URL)('Sync.run() end to end on PostgreSQL', () => {
       for (const h of exchanges.filter((x) => x.series.kind === 'candles'))
         expect(h.lagMs, h.series.id).toBeLessThan(MINUTE + 30_000);
       expect(health.filter((h) => h.state === 'error').map((h) => h.series.id)).toEqual([]);
-      expect(health.filter((h) => !h.derived).length).toBe(
-        backfill.series.filter((s) => s.outcome === 'done' && !s.derived).length,
+      // Every backfilled series, plus the exchanges' liquidations, which only their streams serve.
+      expect(health.filter((h) => !h.derived && h.series.kind !== 'liquidations').length).toBe(
+        backfill.series.filter((s) => s.outcome === 'done' && !s.derived && s.kind !== 'liquidations').length,
+      );
+      expect(
+        health
+          .filter((h) => h.series.kind === 'liquidations' && h.series.key.source !== 'coinalyze')
+          .map((h) => h.series.id)
+          .sort(),
+      ).toEqual(
+        ['binance', 'bybit', 'okx']
+          .flatMap((v) => ['BTC', 'ETH', 'PEPE'].map((s) => `${v}:liquidations:${s}:1m`))
+          .sort(),
       );
 
       for (const report of backfill.series.filter((s) => s.outcome === 'done' && !s.derived)) {

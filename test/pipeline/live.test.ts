@@ -193,7 +193,7 @@ describe('Sync.live() and run()', () => {
     const stoppedAt = sim.clock.now();
     await live.stop();
     // Noticed while silent (a stall outside the window would be the fast clock's jitter, not this).
-    expect(stalledAt.some((t) => t > silentFrom + MINUTE && t <= silentFrom + 4 * MINUTE)).toBe(true);
+    expect(stalledAt.some((t) => t > silentFrom && t <= silentFrom + 4 * MINUTE)).toBe(true);
     expect(stalls.every((s) => s.startsWith('binance 1m candles'))).toBe(true);
     const rows = (await storage.listErrors()).filter((e) => /stalled/.test(e.message));
     expect(rows.length).toBe(stalls.length);
@@ -211,6 +211,82 @@ describe('Sync.live() and run()', () => {
         if (sim.market.has(symbol, t)) expected.push(t);
       expect(ts, symbol).toEqual(expected);
       expect(ts.at(-1), symbol).toBeGreaterThanOrEqual(Math.floor(stoppedAt / MINUTE) * MINUTE - 2 * MINUTE);
+    }
+  }, 30_000);
+
+  it('behavior: liquidations, which only a stream serves, are stored per period; quiet periods are marked empty, a drop leaves a hole', async () => {
+    const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
+    cleanup.push(() => sim.close());
+    const binance = simulatedClient(sim, 'binance', { retryDelayMs: 1 });
+    cleanup.push(() => binance.close());
+    const storage = new MemoryStorage();
+    const sync = new Sync({
+      storage,
+      clients: [binance],
+      symbols: ['BTC', 'ETH'],
+      kinds: ['liquidations'],
+      from: sim.clock.now(),
+      clock: sim.clock,
+      batchDelayMs: 50,
+    });
+    const errors: string[] = [];
+    sync.on('error', (e) => errors.push(e.error.message));
+    const live = sync.live();
+    cleanup.push(() => live.stop());
+    const server = sim.ws.binance!;
+    // Events pushed before the stream has subscribed would reach no one.
+    while (![...server.server.topics()].some((t) => t.includes('forceOrder')))
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    const m0 = Math.ceil(sim.clock.now() / MINUTE) * MINUTE + MINUTE;
+    await waitUntil(sim.clock, m0 + 10_000);
+    server.pushForceOrder('BTCUSDT', 'SELL', '0.5', '60000', m0 + 10_000);
+    server.pushForceOrder('BTCUSDT', 'BUY', '0.1', '60000', m0 + 20_000);
+    await waitUntil(sim.clock, m0 + 2 * MINUTE + 5_000);
+    server.pushForceOrder('ETHUSDT', 'SELL', '2', '3000', m0 + 2 * MINUTE + 5_000);
+    await waitUntil(sim.clock, m0 + 4 * MINUTE + 30_000);
+    const dropAt = sim.clock.now();
+    server.server.dropAll();
+    await waitUntil(sim.clock, m0 + 8 * MINUTE + 10_000);
+    const health = live.health();
+    await live.stop();
+    expect(errors).toEqual([]);
+    expect(health.map((h) => `${h.series.id} ${h.state}`)).toEqual([
+      'binance:liquidations:BTC:1m live',
+      'binance:liquidations:ETH:1m live',
+    ]);
+    const rows = async (symbol: string) => {
+      const out: { ts: number; longUsd: number; shortUsd: number }[] = [];
+      const key = { source: 'binance', exchange: 'binance', symbol, interval: '1m' } as const;
+      for await (const page of storage.read('liquidations', key, 0, Number.MAX_SAFE_INTEGER))
+        out.push(...page);
+      return { out, ledger: await storage.coverage('liquidations', key) };
+    };
+    const btc = await rows('BTC');
+    expect(btc.out.map((r) => [r.ts, r.longUsd, r.shortUsd])).toEqual([[m0, 30_000, 6_000]]);
+    const eth = await rows('ETH');
+    expect(eth.out.map((r) => [r.ts, r.longUsd, r.shortUsd])).toEqual([[m0 + 2 * MINUTE, 6_000, 0]]);
+    const dropMinute = Math.floor(dropAt / MINUTE) * MINUTE;
+    for (const [symbol, { out, ledger }] of [
+      ['BTC', btc],
+      ['ETH', eth],
+    ] as const) {
+      // Stored exactly where a row is; empty (no liquidations) around it while the stream was up.
+      expect(
+        ledger.filter((c) => c.state === 'stored').map((c) => [c.from, c.to]),
+        symbol,
+      ).toEqual(out.map((r) => [r.ts, r.ts + MINUTE]));
+      expect(ledger.filter((c) => c.state === 'empty').every((c) => c.reason === 'no liquidations')).toBe(
+        true,
+      );
+      expect(ledger[0]!.from, symbol).toBeLessThanOrEqual(m0);
+      // The minute of the drop is unmarked: nothing can fetch it again.
+      expect(
+        ledger.some((c) => c.from <= dropMinute && c.to > dropMinute),
+        symbol,
+      ).toBe(false);
+      // Marked again after the reconnect, up to the minutes closed before the stop.
+      expect(ledger.at(-1)!.to, symbol).toBeGreaterThanOrEqual(m0 + 7 * MINUTE);
+      expect(ledger.filter((c) => c.to <= dropMinute).at(-1)?.to, symbol).toBe(dropMinute);
     }
   }, 30_000);
 });
