@@ -263,6 +263,55 @@ async function deriveRsi(ctx: DeriveContext, input: DerivedInput, period: number
   });
 }
 
+/**
+ * The newest `ts` an MT may be computed for: the newest member row; live (`mtDeadlineMs`), only up to
+ * the period every member has stored, or whose deadline has passed. `-Infinity` when nothing is stored.
+ */
+async function mtLatest(
+  ctx: DeriveContext,
+  members: readonly DerivedInput[],
+  step: number | undefined,
+): Promise<number> {
+  let latest = Number.NEGATIVE_INFINITY;
+  let common = Number.POSITIVE_INFINITY;
+  for (const m of members) {
+    const last = (await ctx.storage.latest(m.kind, m.key)) ?? Number.NEGATIVE_INFINITY;
+    latest = Math.max(latest, last);
+    common = Math.min(common, last);
+  }
+  if (latest === Number.NEGATIVE_INFINITY || ctx.mtDeadlineMs === undefined) return latest;
+  const due = ctx.now - ctx.mtDeadlineMs - (step ?? 0);
+  return Math.min(latest, Math.max(common, due));
+}
+
+/** The members' stored rows in `[from, to)`, merged by `ts`: per `ts`, the record of each member that has one. */
+async function* alignedRecords(
+  ctx: DeriveContext,
+  kind: DataKind,
+  members: readonly DerivedInput[],
+  from: number,
+  to: number,
+): AsyncGenerator<{ ts: number; records: Record<string, AnyRecord> }> {
+  const cursors = members.map((m) => new Cursor<AnyRecord>(ctx.storage.read(kind, m.key, from, to)));
+  try {
+    for (;;) {
+      ctx.signal.throwIfAborted();
+      let ts = Number.POSITIVE_INFINITY;
+      const heads = await Promise.all(cursors.map((c) => c.peek()));
+      for (const h of heads) if (h && h.ts < ts) ts = h.ts;
+      if (ts === Number.POSITIVE_INFINITY) return;
+      const records: Record<string, AnyRecord> = {};
+      for (const [i, c] of cursors.entries()) {
+        if (heads[i]?.ts === ts)
+          records[(members[i] as DerivedInput).key.symbol] = (await c.take()) as AnyRecord;
+      }
+      yield { ts, records };
+    }
+  } finally {
+    await Promise.all(cursors.map((c) => c.close()));
+  }
+}
+
 /** The MT of one venue for one kind and interval, and (for candles) its RSI per period. */
 async function deriveMarketAverage(
   ctx: DeriveContext,
@@ -290,19 +339,8 @@ async function deriveMarketAverage(
     if (ctx.mtDeadlineMs === undefined || cached.last + (step ?? 0) + ctx.mtDeadlineMs > ctx.now) return;
   }
   await run(ctx, state, async () => {
-    let latest = Number.NEGATIVE_INFINITY;
-    let common = Number.POSITIVE_INFINITY;
-    for (const m of members) {
-      const last = (await ctx.storage.latest(m.kind, m.key)) ?? Number.NEGATIVE_INFINITY;
-      latest = Math.max(latest, last);
-      common = Math.min(common, last);
-    }
+    const latest = await mtLatest(ctx, members, step);
     if (latest === Number.NEGATIVE_INFINITY) return;
-    if (ctx.mtDeadlineMs !== undefined) {
-      // Live: up to the period every member has stored, or whose deadline has passed.
-      const due = ctx.now - ctx.mtDeadlineMs - (step ?? 0);
-      latest = Math.min(latest, Math.max(common, due));
-    }
     const changed = Math.min(...members.map((m) => m.firstFetched));
     const from = Math.min(changed, resumeFrom(await ctx.storage.coverage(kind, key)));
     state.from = from;
@@ -334,32 +372,15 @@ async function deriveMarketAverage(
     const rsiCalcs = cached?.rsi ?? rsiStates.map((r) => createCandleRsi(r.p));
     const readFrom = cached ? cached.last + 1 : BEGINNING;
     let last = cached?.last ?? Number.NEGATIVE_INFINITY;
-    const cursors = members.map(
-      (m) => new Cursor<RecordOf<typeof kind>>(ctx.storage.read(kind, m.key, readFrom, latest + 1)),
-    );
-    try {
-      for (;;) {
-        ctx.signal.throwIfAborted();
-        let ts = Number.POSITIVE_INFINITY;
-        const heads = await Promise.all(cursors.map((c) => c.peek()));
-        for (const h of heads) if (h && h.ts < ts) ts = h.ts;
-        if (ts === Number.POSITIVE_INFINITY) break;
-        const records: Record<string, RecordOf<typeof kind>> = {};
-        for (const [i, c] of cursors.entries()) {
-          if (heads[i]?.ts === ts)
-            records[(members[i] as DerivedInput).key.symbol] = (await c.take()) as RecordOf<typeof kind>;
-        }
-        last = ts;
-        const mt = calc.next(ts, records as Record<string, AnyRecord>) as RecordOf<typeof kind> | undefined;
-        if (!mt) continue;
-        await out.push(mt);
-        for (const [i, r] of rsiOuts.entries()) {
-          const value = (rsiCalcs[i] as ReturnType<typeof createCandleRsi>).next(mt as Candle);
-          if (value) await r.out.push(value);
-        }
+    for await (const { ts, records } of alignedRecords(ctx, kind, members, readFrom, latest + 1)) {
+      last = ts;
+      const mt = calc.next(ts, records) as RecordOf<typeof kind> | undefined;
+      if (!mt) continue;
+      await out.push(mt);
+      for (const [i, r] of rsiOuts.entries()) {
+        const value = (rsiCalcs[i] as ReturnType<typeof createCandleRsi>).next(mt as Candle);
+        if (value) await r.out.push(value);
       }
-    } finally {
-      await Promise.all(cursors.map((c) => c.close()));
     }
     await out.flush();
     for (const r of rsiOuts) await r.out.flush();

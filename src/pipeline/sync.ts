@@ -175,43 +175,10 @@ export class Sync {
     let session: LiveSession | undefined;
     const done = (async () => {
       await this.#status({ job: this.#job, status: 'running', message: 'live started' });
-      const states: SeriesState[] = [];
-      const venues = new Map<SeriesState, ListedVenue>();
-      const planned = [...planSeries(o), ...planStreamOnlySeries(o)];
-      for (const [client, list] of this.#byClient(planned.map((p) => new SeriesState(p)))) {
-        const listed = await this.#listed(client, list, stop.signal);
-        if (!listed) continue;
-        for (const state of listed.states) {
-          states.push(state);
-          venues.set(state, listed);
-          known.set(state.plan.id, state);
-        }
-      }
-      const derive = derivesAnything(o.derive)
-        ? new LiveDerive(
-            {
-              storage: o.storage,
-              writer,
-              derive: o.derive,
-              clock: o.clock,
-              now: o.now,
-              signal: stop.signal,
-              retry: (what, attempt, delayMs, error) =>
-                this.#events.emit('retry', { what, attempt, delayMs, error }),
-              register: (state) => known.set(state.plan.id, state),
-              fail: (state, error) => this.#fail(state, error),
-              passFailed: (error) => {
-                const err = error instanceof Error ? error : new Error(String(error));
-                this.#events.emit('error', { error: err });
-                void this.#logError(undefined, err);
-              },
-            },
-            states,
-          )
-        : undefined;
+      const { states, venues } = await this.#liveSeries(known, stop.signal);
       session = new LiveSession(
         {
-          derive,
+          derive: this.#liveDerive(states, writer, known, stop.signal),
           clock: o.clock,
           now: o.now,
           writer,
@@ -232,22 +199,7 @@ export class Sync {
       });
       await session.stopped();
       await writer.close().catch(() => {});
-      // Every series row that said `running` says where it stopped.
-      await Promise.all(
-        states
-          .filter((state) => this.#reported.has(state.plan.id))
-          .map((state) => {
-            const end = this.#reported.get(state.plan.id) as number;
-            return this.#status({
-              job: `${this.#job}:${state.plan.kind}`,
-              status: 'stopped',
-              series: state.plan.key,
-              ts: end,
-              message: `stopped; stored up to ${iso(end)}`,
-            });
-          }),
-      );
-      await this.#status({ job: this.#job, status: 'stopped', message: `${states.length} series stopped` });
+      await this.#liveStopped(states);
     })().finally(() => {
       for (const signal of [o.signal, options.signal]) signal?.removeEventListener('abort', onAbort);
       this.#running = false;
@@ -262,6 +214,76 @@ export class Sync {
       health: () => session?.health() ?? [],
       done,
     };
+  }
+
+  /** The series a live run keeps (fetched and stream-only), with each one's venue listing. */
+  async #liveSeries(
+    known: Map<string, SeriesState<SeriesIdentity>>,
+    signal: AbortSignal,
+  ): Promise<{ states: SeriesState[]; venues: Map<SeriesState, ListedVenue> }> {
+    const states: SeriesState[] = [];
+    const venues = new Map<SeriesState, ListedVenue>();
+    const planned = [...planSeries(this.#o), ...planStreamOnlySeries(this.#o)];
+    for (const [client, list] of this.#byClient(planned.map((p) => new SeriesState(p)))) {
+      const listed = await this.#listed(client, list, signal);
+      if (!listed) continue;
+      for (const state of listed.states) {
+        states.push(state);
+        venues.set(state, listed);
+        known.set(state.plan.id, state);
+      }
+    }
+    return { states, venues };
+  }
+
+  /** The live derivations over `states`, when the options ask for any. */
+  #liveDerive(
+    states: readonly SeriesState[],
+    writer: BatchWriter,
+    known: Map<string, SeriesState<SeriesIdentity>>,
+    signal: AbortSignal,
+  ): LiveDerive | undefined {
+    const o = this.#o;
+    if (!derivesAnything(o.derive)) return undefined;
+    return new LiveDerive(
+      {
+        storage: o.storage,
+        writer,
+        derive: o.derive,
+        clock: o.clock,
+        now: o.now,
+        signal,
+        retry: (what, attempt, delayMs, error) =>
+          this.#events.emit('retry', { what, attempt, delayMs, error }),
+        register: (state) => known.set(state.plan.id, state),
+        fail: (state, error) => this.#fail(state, error),
+        passFailed: (error) => {
+          const err = error instanceof Error ? error : new Error(String(error));
+          this.#events.emit('error', { error: err });
+          void this.#logError(undefined, err);
+        },
+      },
+      states,
+    );
+  }
+
+  /** Status rows once a live run has stopped: each series row that said `running`, then the job's. */
+  async #liveStopped(states: readonly SeriesState[]): Promise<void> {
+    await Promise.all(
+      states
+        .filter((state) => this.#reported.has(state.plan.id))
+        .map((state) => {
+          const end = this.#reported.get(state.plan.id) as number;
+          return this.#status({
+            job: `${this.#job}:${state.plan.kind}`,
+            status: 'stopped',
+            series: state.plan.key,
+            ts: end,
+            message: `stopped; stored up to ${iso(end)}`,
+          });
+        }),
+    );
+    await this.#status({ job: this.#job, status: 'stopped', message: `${states.length} series stopped` });
   }
 
   /**
@@ -357,34 +379,7 @@ export class Sync {
       );
       await writer.flush();
       // Derived series once every input is stored.
-      if (!signal.aborted) {
-        const inputs: DerivedInput[] = fetched
-          .filter((s) => s.outcome === 'done')
-          .map((s) => ({ kind: s.plan.kind, key: s.plan.key, firstFetched: s.firstFetched, to: s.to }));
-        // Series that failed or stopped: a derived series over several inputs (the MT) waits for them.
-        const incomplete = fetched
-          .filter((s) => s.outcome === 'error' || s.outcome === 'aborted')
-          .map((s) => ({ kind: s.plan.kind, key: s.plan.key, firstFetched: s.firstFetched, to: s.to }));
-        await deriveAll({
-          storage: o.storage,
-          writer,
-          inputs,
-          incomplete,
-          derive: o.derive,
-          now: o.now(),
-          signal,
-          progress: (state, delta) => this.#advance(state, delta),
-          retry: (what, attempt, delayMs, error) =>
-            this.#events.emit('retry', { what, attempt, delayMs, error }),
-          register: (state) => states.set(state.plan.id, state),
-          fail: (state, error, outcome) => this.#fail(state, error, outcome),
-          // A derived series' rows go out at once: the next one waits for this one's inputs.
-          done: async (state) => {
-            await writer.flush(state.plan.key.source);
-            await this.#finish(state, writer);
-          },
-        });
-      }
+      if (!signal.aborted) await this.#deriveAfterBackfill(fetched, states, writer, signal);
       const reports = [...states.values()].map((s) => this.#report(s));
       const aborted = signal.aborted;
       const report: BackfillReport = {
@@ -394,38 +389,7 @@ export class Sync {
         aborted,
         elapsedMs: Date.now() - started,
       };
-      const complete = reports.filter((r) => r.outcome === 'done');
-      const failed = reports.filter((r) => r.outcome === 'error');
-      if (!aborted && complete.length === 0 && failed.length > 0) {
-        const error = new PerpdataError(
-          'UNSUPPORTED',
-          `backfill fetched nothing: every series failed (first: ${failed[0]?.error?.message ?? 'unknown'})`,
-          { cause: failed[0]?.error },
-        );
-        await this.#status({ job: o.job, status: 'error', message: error.shortMessage });
-        throw error;
-      }
-      // Series the stop cut short say so (their `running` row would otherwise stay).
-      await Promise.all(
-        [...states.values()]
-          .filter((s) => s.outcome === 'aborted')
-          .map((s) =>
-            this.#status({
-              job: `${o.job}:${s.plan.kind}`,
-              status: 'stopped',
-              series: s.plan.key,
-              progress: s.total > 0 ? s.done / s.total : 0,
-              message: `stopped: ${s.rowsFetched} rows fetched`,
-            }),
-          ),
-      );
-      await this.#status({
-        job: o.job,
-        status: aborted ? 'stopped' : failed.length > 0 ? 'error' : 'done',
-        message: aborted
-          ? `stopped: ${complete.length} series complete, ${failed.length} failed`
-          : `${complete.length} series complete, ${failed.length} failed, ${report.rowsWritten} rows written`,
-      });
+      await this.#backfillEnded(report, states);
       return report;
     } finally {
       o.signal?.removeEventListener('abort', onAbort);
@@ -434,6 +398,85 @@ export class Sync {
   }
 
   #written = 0;
+
+  /** The derived series of a backfill, from the fetched series that completed. */
+  async #deriveAfterBackfill(
+    fetched: readonly SeriesState[],
+    states: Map<string, SeriesState<SeriesIdentity>>,
+    writer: BatchWriter,
+    signal: AbortSignal,
+  ): Promise<void> {
+    const o = this.#o;
+    const input = (s: SeriesState): DerivedInput => ({
+      kind: s.plan.kind,
+      key: s.plan.key,
+      firstFetched: s.firstFetched,
+      to: s.to,
+    });
+    await deriveAll({
+      storage: o.storage,
+      writer,
+      inputs: fetched.filter((s) => s.outcome === 'done').map(input),
+      // Series that failed or stopped: a derived series over several inputs (the MT) waits for them.
+      incomplete: fetched.filter((s) => s.outcome === 'error' || s.outcome === 'aborted').map(input),
+      derive: o.derive,
+      now: o.now(),
+      signal,
+      progress: (state, delta) => this.#advance(state, delta),
+      retry: (what, attempt, delayMs, error) => this.#events.emit('retry', { what, attempt, delayMs, error }),
+      register: (state) => states.set(state.plan.id, state),
+      fail: (state, error, outcome) => this.#fail(state, error, outcome),
+      // A derived series' rows go out at once: the next one waits for this one's inputs.
+      done: async (state) => {
+        await writer.flush(state.plan.key.source);
+        await this.#finish(state, writer);
+      },
+    });
+  }
+
+  /**
+   * The end of a backfill: it rejects when every series failed; otherwise the series a stop cut short
+   * and the job get their last status rows.
+   */
+  async #backfillEnded(
+    report: BackfillReport,
+    states: ReadonlyMap<string, SeriesState<SeriesIdentity>>,
+  ): Promise<void> {
+    const job = this.#o.job;
+    const { aborted } = report;
+    const complete = report.series.filter((r) => r.outcome === 'done');
+    const failed = report.series.filter((r) => r.outcome === 'error');
+    if (!aborted && complete.length === 0 && failed.length > 0) {
+      const error = new PerpdataError(
+        'UNSUPPORTED',
+        `backfill fetched nothing: every series failed (first: ${failed[0]?.error?.message ?? 'unknown'})`,
+        { cause: failed[0]?.error },
+      );
+      await this.#status({ job, status: 'error', message: error.shortMessage });
+      throw error;
+    }
+    // Series the stop cut short say so (their `running` row would otherwise stay).
+    await Promise.all(
+      [...states.values()]
+        .filter((s) => s.outcome === 'aborted')
+        .map((s) =>
+          this.#status({
+            job: `${job}:${s.plan.kind}`,
+            status: 'stopped',
+            series: s.plan.key,
+            progress: s.total > 0 ? s.done / s.total : 0,
+            message: `stopped: ${s.rowsFetched} rows fetched`,
+          }),
+        ),
+    );
+    await this.#status({
+      job,
+      status: aborted ? 'stopped' : failed.length > 0 ? 'error' : 'done',
+      message: aborted
+        ? `stopped: ${complete.length} series complete, ${failed.length} failed`
+        : `${complete.length} series complete, ${failed.length} failed, ${report.rowsWritten} rows written`,
+    });
+  }
 
   /** A batch writer whose retries, failures and commits reach the events and `states`' counters. */
   #writer(states: ReadonlyMap<string, SeriesState<SeriesIdentity>>, maxDelayMs: number): BatchWriter {
