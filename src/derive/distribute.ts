@@ -53,6 +53,7 @@ function checkVolume(fn: string, name: string, value: number, index: number): vo
  * const { volumes, uncovered } = distributeByVolume(taker5m, candles1m);
  * if (uncovered.length > 0) console.warn(`${uncovered.length} buckets have no candles yet`);
  */
+// Long by design: one pass over buckets and candles with its validation inline (a hot path over millions of candles).
 export function distributeByVolume(
   taker: readonly TakerVolume[],
   candles: readonly Candle[],

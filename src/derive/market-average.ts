@@ -393,6 +393,7 @@ class Engine<K extends MarketAverageKind> {
   }
 
   /** Chain-linked equal-weight index of the leading fields; sums of the others. */
+  // Long by design: the chain-linked index over the fields of one timestamp, in one loop over members (the hot path of `marketAverage`).
   private index(n: number): void {
     const { width, vals, present, agg, weight, lastLink, lastPresent } = this;
     const indexed = this.profile.indexed;

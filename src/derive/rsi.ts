@@ -137,6 +137,7 @@ function checkState(fn: string, period: number, state: RsiState): void {
  * for (const close of history) live.next(close);
  * const latest = live.next(newClose); // same as rsi([...history, newClose]).at(-1)
  */
+// Long by design: Wilder's recurrence with its warm-up and state snapshot in one closure, kept together so `next` and `state` cannot drift apart.
 export function createRsi(period: number = RSI_DEFAULT_PERIOD, state?: RsiState): RsiCalculator {
   const fn = 'createRsi';
   assertPositiveInteger(fn, 'period', period);

@@ -313,6 +313,7 @@ async function* alignedRecords(
 }
 
 /** The MT of one venue for one kind and interval, and (for candles) its RSI per period. */
+// Long by design: the MT and the RSI of the MT are written in one pass over the merged members, each from its own resume point.
 async function deriveMarketAverage(
   ctx: DeriveContext,
   kind: MarketAverageKind & ('candles' | 'funding' | 'openInterest'),
@@ -478,6 +479,7 @@ async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
 }
 
 /** Computes every derived series the options ask for, one after another (they share the writer). */
+// Long by design: the derivations in dependency order, each choosing its inputs from the run's series.
 export async function deriveAll(ctx: DeriveContext): Promise<void> {
   const { derive, inputs } = ctx;
   const candles = inputs.filter((i) => i.kind === 'candles');

@@ -328,6 +328,7 @@ export class LiveSession {
    * yielded nothing for is marked `empty` ('no liquidations'); periods it was down for stay unmarked,
    * a hole in the ledger, since nothing can fetch them.
    */
+  // Long by design: one loop per life of the stream, whose events, quiet-period marker and rows share `upSince`.
   async #liquidations(series: readonly LiveSeries[]): Promise<void> {
     const host = this.#host;
     const plan = (series[0] as LiveSeries).state.plan;

@@ -73,6 +73,7 @@ export function venueOf(client: VenueClient): { source: Source; exchange: Exchan
 }
 
 /** Checks every option and applies defaults; throws `InvalidArgumentError` naming the option. */
+// Long by design: one check per option, in the order of `SyncOptions`, each with its own message.
 export function resolveOptions(options: SyncOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) fail('options must be an object');
   for (const key of Object.keys(options))

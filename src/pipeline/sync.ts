@@ -465,7 +465,7 @@ export class Sync {
             status: 'stopped',
             series: s.plan.key,
             progress: s.total > 0 ? s.done / s.total : 0,
-            message: `stopped: ${s.rowsFetched} rows fetched`,
+            message: `stopped at ${Math.round((100 * s.done) / Math.max(1, s.total))} %: ${s.rowsFetched} rows fetched`,
           }),
         ),
     );
@@ -641,16 +641,34 @@ export class Sync {
     writer: BatchWriter,
     signal: AbortSignal,
   ): Promise<boolean> {
-    const o = this.#o;
-    let resumed = false;
     const listed = await this.#listed(client, states, signal);
     if (!listed) {
       // Stopped before the instrument list came: nothing of these series was fetched.
       for (const state of states) if (state.outcome === 'done') state.outcome = 'aborted';
       return false;
     }
+    const { queue, resumed } = await this.#chunkQueue(listed, writer, signal);
+    const finishing = await this.#work(queue, writer, signal);
+    // Nothing more of this venue is coming: its last rows go now, not at the batch time bound.
+    await writer.flush(states[0]?.plan.key.source);
+    await Promise.all(finishing);
+    if (signal.aborted) {
+      // Their status rows say `stopped` once the backfill ends.
+      for (const state of states)
+        if (state.outcome === 'done' && state.chunksLeft > 0) state.outcome = 'aborted';
+    }
+    return resumed;
+  }
+
+  /** Per listed series, the chunks the ledger says are missing (a series with none is done at once). */
+  async #chunkQueue(
+    listed: ListedVenue,
+    writer: BatchWriter,
+    signal: AbortSignal,
+  ): Promise<{ queue: Chunk[][]; resumed: boolean }> {
     const { registry, exchange } = listed;
     const queue: Chunk[][] = [];
+    let resumed = false;
     for (const state of listed.states) {
       const plan = state.plan;
       const chunks = await this.#plan(state, registry, exchange, signal).catch(async (error) => {
@@ -673,10 +691,17 @@ export class Sync {
         message: `fetching ${iso(state.from)} .. ${iso(state.to)}`,
       });
     }
-    // Round-robin over series: chunk 1 of every series, then chunk 2, ... so that a short series
-    // finishes early and a long one does not hold the others back. A series is fetched by one worker
-    // at a time: the client already keeps `concurrency` pages of it in flight per egress, and more
-    // would only hold more pages in memory.
+    return { queue, resumed };
+  }
+
+  /**
+   * `seriesConcurrency` workers over one venue's chunk queues, round-robin over series: chunk 1 of every
+   * series, then chunk 2, ... so that a short series finishes early and a long one does not hold the
+   * others back. A series is fetched by one worker at a time: the client already keeps `concurrency`
+   * pages of it in flight per egress, and more would only hold more pages in memory. Resolves, once the
+   * queues are done, to the series' `#finish` still waiting for their rows to commit.
+   */
+  async #work(queue: Chunk[][], writer: BatchWriter, signal: AbortSignal): Promise<Promise<void>[]> {
     let cursor = 0;
     const busy = new Set<SeriesState>();
     // A finished series waits for its rows to commit beside the workers, not in their way.
@@ -708,26 +733,9 @@ export class Sync {
           finishing.push(this.#finish(chunk.state, writer));
       }
     };
-    await Promise.all(
-      Array.from({ length: Math.min(o.seriesConcurrency, Math.max(1, queue.length)) }, worker),
-    );
-    // Nothing more of this venue is coming: its last rows go now, not at the batch time bound.
-    await writer.flush(states[0]?.plan.key.source);
-    await Promise.all(finishing);
-    if (signal.aborted) {
-      for (const state of states) {
-        if (state.outcome === 'done' && state.chunksLeft > 0) {
-          state.outcome = 'aborted';
-          await this.#status({
-            job: `${this.#job}:${state.plan.kind}`,
-            status: 'done',
-            series: state.plan.key,
-            message: `stopped at ${Math.round((100 * state.done) / Math.max(1, state.total))} %`,
-          });
-        }
-      }
-    }
-    return resumed;
+    const workers = Math.min(this.#o.seriesConcurrency, Math.max(1, queue.length));
+    await Promise.all(Array.from({ length: workers }, worker));
+    return finishing;
   }
 
   /** The range a series should cover and the chunks of it the ledger says are missing. */

@@ -112,6 +112,7 @@ export interface BinanceSimStats {
 }
 
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
+// Long by design: a simulated venue is one closure; its helpers and `handler` share the market, the budget and the fault state.
 export function createBinanceSimulator(market: SyntheticMarket, options: BinanceSimOptions = {}) {
   const now = options.now ?? Date.now;
   const budgetNow = options.budgetNow ?? now;
@@ -160,6 +161,7 @@ export function createBinanceSimulator(market: SyntheticMarket, options: Binance
     return out.reverse();
   };
 
+  // Long by design: one branch per endpoint of the venue, each a few lines, in the order of the reference.
   const handler: VenueHandler = (request, clientId) => {
     const url = new URL(request.url);
     const t = now();

@@ -192,6 +192,7 @@ function readCursor(raw: string | null): { lasttime: number } | undefined | 'inv
 }
 
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
+// Long by design: a simulated venue is one closure; its helpers and `handler` share the market, the budget and the fault state.
 export function createBybitSimulator(market: SyntheticMarket, options: BybitSimOptions = {}) {
   const instruments = bybitInstruments(market);
   const now = options.now ?? Date.now;
@@ -250,6 +251,7 @@ export function createBybitSimulator(market: SyntheticMarket, options: BybitSimO
     return { rows: rows.reverse(), next };
   };
 
+  // Long by design: one branch per endpoint of the venue, each a few lines, in the order of the reference.
   const handler: VenueHandler = (request, clientId) => {
     const url = new URL(request.url);
     const t = now();

@@ -154,6 +154,7 @@ function clean(x: number): number {
 }
 
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
+// Long by design: a simulated venue is one closure; its helpers and `handler` share the market, the budget and the fault state.
 export function createCoinalyzeSimulator(market: SyntheticMarket, options: CoinalyzeSimOptions = {}) {
   const now = options.now ?? Date.now;
   const keys = new Set(options.apiKeys ?? ['test-key']);
@@ -233,6 +234,7 @@ export function createCoinalyzeSimulator(market: SyntheticMarket, options: Coina
     }
   };
 
+  // Long by design: one branch per endpoint of the venue, each a few lines, in the order of the reference.
   const handler: VenueHandler = (request, clientId) => {
     const url = new URL(request.url);
     const t = now();

@@ -145,6 +145,7 @@ function plain(n: number): string {
 }
 
 /** Creates the simulator; `handler` serves requests, `stats` counts what it saw. */
+// Long by design: a simulated venue is one closure; its helpers and `handler` share the market, the budget and the fault state.
 export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptions = {}) {
   const instruments = okxInstruments(market);
   const now = options.now ?? Date.now;
@@ -195,6 +196,7 @@ export function createOkxSimulator(market: SyntheticMarket, options: OkxSimOptio
     return Math.min(limit, max); // larger values are served as the maximum
   };
 
+  // Long by design: one branch per endpoint of the venue, each a few lines, in the order of the reference.
   const handler: VenueHandler = (request, clientId) => {
     const url = new URL(request.url);
     const t = now();

@@ -18,6 +18,7 @@ export interface LocalProxy {
 }
 
 /** Starts a CONNECT proxy on 127.0.0.1 (optionally with Basic auth, optionally binding its egress to `localAddress`). */
+// Long by design: a CONNECT proxy is one socket handler (auth, connect, pipe, teardown) whose steps share the two sockets.
 export async function startProxy(
   options: { localAddress?: string; auth?: { user: string; pass: string } } = {},
 ): Promise<LocalProxy> {

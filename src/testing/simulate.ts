@@ -295,6 +295,7 @@ const isSupportedAsset = (symbol: string): boolean =>
  * await binance.close();
  * await sim.close();
  */
+// Long by design: builds the parts of one simulation in order (market, simulators, counters and faults, handlers, servers), which close over each other; servers that started are closed if one fails to start.
 export async function simulateVenues(options: SimulateVenuesOptions = {}): Promise<Simulation> {
   const { budgets = {}, apiKey = 'test-key', ws: startWs = true } = options;
   if (options.now && options.clock)

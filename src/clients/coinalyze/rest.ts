@@ -273,6 +273,7 @@ export class CoinalyzeClient extends VenueClient<CoinalyzeClientOptions> {
    * The shared history loop: symbols resolved through `/future-markets`, batched ≤ 20 per request,
    * windows of 1,500 buckets, pages yielded per symbol and window in ascending order.
    */
+  // Long by design: the symbol batches, the windows and the per-symbol pages are one loop, so pages come out in ascending order per symbol.
   async *#history<I, T>(
     params: CoinalyzeManyParams,
     kind: Kind<I, T>,

@@ -72,6 +72,7 @@ export class ChunkPool {
  * `indices` of `rows` (all rows when `indices` is undefined), in table column order. `alloc` gives the
  * buffers (e.g. `ChunkPool.take`); by default each is new, sized to a small batch.
  */
+// Long by design: the binary COPY encoder's inner loop (one switch over column types per value); split, it would cost a call per value.
 export function* encodeCopy(
   spec: KindSpec,
   rows: readonly object[],

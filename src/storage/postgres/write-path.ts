@@ -117,6 +117,7 @@ export class WritePath {
     };
   }
 
+  // Long by design: the ledger statement, the pre-encoding while BEGIN travels and the transaction body share the batch's split state; see the comments inside.
   async #writeBatch(
     driver: Driver,
     spec: KindSpec,
