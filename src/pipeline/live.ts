@@ -209,7 +209,25 @@ export class LiveSession {
       step !== undefined && cadence % step === 0
         ? Math.floor(now / cadence) * cadence + cadence + this.#pollDelayMs
         : now + cadence;
-    s.timer = host.clock.setTimeout(() => this.#tick(s), Math.max(1, at - now));
+    s.timer = host.clock.setTimeout(() => this.#poll(s), Math.max(1, at - now));
+  }
+
+  /**
+   * A series' poll is due. A streamed series that the stream has kept current (its end is the last
+   * closed period's, and its writes did not fail) needs nothing from REST: the safety net only acts on
+   * a series that fell behind, so a thousand current series cost no query at all.
+   */
+  #poll(s: LiveSeries): void {
+    const step = s.state.plan.step;
+    const current =
+      s.streamed &&
+      s.synced &&
+      step !== undefined &&
+      s.end !== undefined &&
+      s.state.outcome === 'done' &&
+      s.end >= Math.floor(this.#host.now() / step) * step;
+    if (current && !s.busy) this.#schedule(s);
+    else this.#tick(s);
   }
 
   /** Catches `s` up (once more after the one running, if one is). */
@@ -271,26 +289,7 @@ export class LiveSession {
           clock: host.clock,
           signal: host.signal,
         });
-        const name = `${client.venue} ${plan.interval} candles`;
-        stream.on('reconnected', (e) =>
-          host.streamEvent({
-            type: 'reconnected',
-            stream: name,
-            attempt: e.attempt,
-            downtimeMs: e.downtimeMs,
-          }),
-        );
-        stream.on('stalled', (e) =>
-          host.streamEvent({ type: 'stalled', stream: name, symbol: e.symbol, silentMs: e.silentMs }),
-        );
-        stream.on('error', (e) =>
-          host.streamEvent({
-            type: 'error',
-            stream: name,
-            series: e.symbol === undefined ? undefined : bySymbol.get(e.symbol)?.state,
-            error: e.error,
-          }),
-        );
+        this.#reportEvents(stream, `${client.venue} ${plan.interval} candles`, bySymbol);
         for await (const candle of stream) this.#onCandle(bySymbol.get(candle.symbol), candle);
         if (host.signal.aborted) return;
         throw new Error('the stream ended');
@@ -300,6 +299,25 @@ export class LiveSession {
         await this.#restartWait();
       }
     }
+  }
+
+  /** Hands a stream's reconnects, stalls and errors to the host as they happen. */
+  #reportEvents<T>(stream: LiveStream<T>, name: string, bySymbol: ReadonlyMap<string, LiveSeries>): void {
+    const host = this.#host;
+    stream.on('reconnected', (e) =>
+      host.streamEvent({ type: 'reconnected', stream: name, attempt: e.attempt, downtimeMs: e.downtimeMs }),
+    );
+    stream.on('stalled', (e) =>
+      host.streamEvent({ type: 'stalled', stream: name, symbol: e.symbol, silentMs: e.silentMs }),
+    );
+    stream.on('error', (e) =>
+      host.streamEvent({
+        type: 'error',
+        stream: name,
+        series: e.symbol === undefined ? undefined : bySymbol.get(e.symbol)?.state,
+        error: e.error,
+      }),
+    );
   }
 
   /**
@@ -369,23 +387,10 @@ export class LiveSession {
         stream.on('reconnecting', () => {
           upSince = undefined;
         });
-        stream.on('reconnected', (e) => {
+        stream.on('reconnected', () => {
           upSince = host.now();
-          host.streamEvent({
-            type: 'reconnected',
-            stream: name,
-            attempt: e.attempt,
-            downtimeMs: e.downtimeMs,
-          });
         });
-        stream.on('error', (e) =>
-          host.streamEvent({
-            type: 'error',
-            stream: name,
-            series: e.symbol === undefined ? undefined : bySymbol.get(e.symbol)?.state,
-            error: e.error,
-          }),
-        );
+        this.#reportEvents(stream, name, bySymbol);
         markQuiet();
         for await (const row of stream) this.#onLiquidation(bySymbol.get(row.symbol), row);
         if (host.signal.aborted) return;

@@ -36,6 +36,8 @@ const CHUNK_ATTEMPTS = 6;
 const MAX_BAN_WAIT_MS = 15 * MINUTE;
 /** How long storage calls that fail because the database went away are tried again, ms. */
 const STORAGE_RETRY_MS = 60_000;
+/** Live writes go out once no row came for this long (a burst is in), or at the batch time bound. */
+const LIVE_IDLE_MS = 50;
 
 /**
  * How long to wait before trying a failed chunk again, or `undefined` when the failure is final:
@@ -86,7 +88,9 @@ interface Chunk {
  * writes pages in large batches as they arrive, and derives RSI, the MT token and 1m expansions from
  * what is stored.
  * @example
- * const storage = new PostgresStorage({ db: process.env.DATABASE_URL! });
+ * import { BinanceClient, BybitClient, PostgresStorage, Sync } from 'perpdata';
+ *
+ * const storage = new PostgresStorage({ db: process.env.DATABASE_URL ?? 'postgres://localhost/perpdata' });
  * await storage.migrate();
  * const sync = new Sync({
  *   storage,
@@ -124,6 +128,13 @@ export class Sync {
    * Fetches what the coverage ledger says is missing of every series, writes it with its ledger marks,
    * then updates the derived series. One failing series never stops the others; the promise rejects
    * only when nothing at all could be fetched (every series failed).
+   * @example
+   * import { BinanceClient, MemoryStorage, Sync } from 'perpdata';
+   *
+   * const sync = new Sync({ storage: new MemoryStorage(), clients: [new BinanceClient()], symbols: ['BTC'], from: '2024-06-01' });
+   * sync.on('seriesDone', ({ report }) => console.log(report.id, report.outcome, report.rowsWritten));
+   * const report = await sync.backfill(); // run it again: only what the coverage ledger lacks is fetched
+   * console.log(report.rowsWritten, 'rows;', report.resumed ? 'resumed' : 'first run');
    */
   async backfill(): Promise<BackfillReport> {
     if (this.#running) throw new InvalidArgumentError('backfill() is already running on this Sync');
@@ -152,9 +163,15 @@ export class Sync {
    * stored, with the backfill's derivations (an MT period once every member's is in, or 60 s after it
    * closed).
    * @example
-   * const live = sync.live();
-   * setInterval(() => console.table(live.health()), 10_000);
-   * process.once('SIGINT', () => void live.stop());
+   * import { BinanceClient, openPostgresStorage, Sync } from 'perpdata';
+   *
+   * const storage = await openPostgresStorage({ url: process.env.DATABASE_URL });
+   * const sync = new Sync({ storage, clients: [new BinanceClient()], symbols: ['BTC', 'ETH'], from: Date.now() - 3_600_000 });
+   * const live = sync.live(); // catches up from the ledger first, then streams and polls
+   * setInterval(() => console.table(live.health()), 10_000).unref();
+   * process.once('SIGINT', () => void live.stop()); // flushes, then `live.done` resolves
+   * await live.done;
+   * await storage.close();
    */
   live(options: LiveOptions = {}): LiveHandle {
     if (this.#running)
@@ -171,7 +188,8 @@ export class Sync {
     }
     setMaxListeners(0, stop.signal);
     const known = new Map<string, SeriesState<SeriesIdentity>>();
-    const writer = this.#writer(known, Math.min(o.batchDelayMs, 1_000));
+    // Live rows go once a burst (a period's candles over every symbol) has gone quiet, at most 1 s on.
+    const writer = this.#writer(known, Math.min(o.batchDelayMs, 1_000), LIVE_IDLE_MS);
     let session: LiveSession | undefined;
     const done = (async () => {
       await this.#status({ job: this.#job, status: 'running', message: 'live started' });
@@ -289,6 +307,21 @@ export class Sync {
   /**
    * `backfill()`, then `live()`: the live run catches each series up from where the backfill's ledger
    * ends, so nothing falls between the last page and the first streamed candle.
+   * @example
+   * import { BinanceClient, BybitClient, openPostgresStorage, Sync } from 'perpdata';
+   *
+   * const storage = await openPostgresStorage({ url: process.env.DATABASE_URL, dataDir: './.perpdata/db' });
+   * const sync = new Sync({
+   *   storage,
+   *   clients: [new BinanceClient(), new BybitClient()],
+   *   symbols: ['BTC', 'ETH'],
+   *   from: Date.now() - 86_400_000,
+   *   derive: { rsi: [14] },
+   * });
+   * const { backfill, live } = await sync.run({ signal: AbortSignal.timeout(3_600_000) }); // an hour live
+   * console.log(backfill.rowsWritten, 'rows backfilled; live:', live.health().length, 'series');
+   * await live.done;
+   * await storage.close();
    */
   async run(options: LiveOptions = {}): Promise<{ backfill: BackfillReport; live: LiveHandle }> {
     const backfill = await this.backfill();
@@ -479,12 +512,17 @@ export class Sync {
   }
 
   /** A batch writer whose retries, failures and commits reach the events and `states`' counters. */
-  #writer(states: ReadonlyMap<string, SeriesState<SeriesIdentity>>, maxDelayMs: number): BatchWriter {
+  #writer(
+    states: ReadonlyMap<string, SeriesState<SeriesIdentity>>,
+    maxDelayMs: number,
+    idleMs?: number,
+  ): BatchWriter {
     const o = this.#o;
     return new BatchWriter({
       storage: o.storage,
       maxRows: o.batchRows,
       maxDelayMs,
+      idleMs,
       retryForMs: STORAGE_RETRY_MS,
       onRetry: ({ kind, attempt, delayMs, error }) => {
         this.#events.emit('retry', { what: `write ${kind}`, attempt, delayMs, error });

@@ -23,6 +23,11 @@ export interface BatchWriterOptions {
   readonly maxRows: number;
   /** Longest time a row waits in the buffer, ms. */
   readonly maxDelayMs: number;
+  /**
+   * When set, a buffer also goes once no row was added to it for this long, ms (live: a period's burst
+   * of candles is written as soon as it is in, not a second later). @default undefined (time bound only)
+   */
+  readonly idleMs?: number | undefined;
   /** How long a failing write is retried before its series fail, ms. */
   readonly retryForMs: number;
   /** A write failed and will be tried again. */
@@ -43,6 +48,8 @@ interface Buffer {
   marks: CoverageMark[];
   series: Map<string, number>;
   timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the buffer's time bound started (its first row since the last write). */
+  firstAt: number;
   inFlight: Promise<void> | undefined;
 }
 
@@ -80,7 +87,16 @@ export class BatchWriter {
     const id = `${kind}|${partition}`;
     let b = this.#buffers.get(id);
     if (!b) {
-      b = { kind, partition, rows: [], marks: [], series: new Map(), timer: undefined, inFlight: undefined };
+      b = {
+        kind,
+        partition,
+        rows: [],
+        marks: [],
+        series: new Map(),
+        timer: undefined,
+        firstAt: 0,
+        inFlight: undefined,
+      };
       this.#buffers.set(id, b);
     }
     return b;
@@ -112,7 +128,7 @@ export class BatchWriter {
     // While a write of this buffer is in flight, its end starts the next one.
     if (!b.inFlight) {
       if (b.rows.length >= this.#o.maxRows) void this.#start(b);
-      else b.timer ??= setTimeout(() => this.#start(b), this.#o.maxDelayMs);
+      else this.#arm(b);
     }
     while (this.#queued > 2 * this.#o.maxRows) {
       await new Promise<void>((resolve) => this.#drained.add(resolve));
@@ -124,6 +140,20 @@ export class BatchWriter {
     const pending = this.#pending.get(series);
     if (!pending || pending.n === 0) return Promise.resolve();
     return new Promise((resolve) => pending.waiters.push(resolve));
+  }
+
+  /** (Re)arms the flush timer of `b`: its time bound, or sooner once it has been idle `idleMs`. */
+  #arm(b: Buffer): void {
+    const { idleMs, maxDelayMs } = this.#o;
+    if (idleMs === undefined) {
+      b.timer ??= setTimeout(() => this.#start(b), maxDelayMs);
+      return;
+    }
+    const now = Date.now();
+    if (b.timer === undefined) b.firstAt = now;
+    else clearTimeout(b.timer);
+    const wait = Math.max(0, Math.min(idleMs, b.firstAt + maxDelayMs - now));
+    b.timer = setTimeout(() => this.#start(b), wait);
   }
 
   /** Starts writing what `b` has buffered, after its write in flight. */
@@ -150,9 +180,7 @@ export class BatchWriter {
       // More arrived while this batch was written: a batch of a useful size goes now (rows wait at most
       // one write, so fewer of them outlive the young generation), a trickle at its time bound.
       if (b.rows.length >= Math.min(this.#o.maxRows, EAGER_ROWS)) void this.#start(b);
-      else if ((b.rows.length > 0 || b.marks.length > 0) && !b.timer) {
-        b.timer = setTimeout(() => this.#start(b), this.#o.maxDelayMs);
-      }
+      else if (b.rows.length > 0 || b.marks.length > 0) this.#arm(b);
     });
     b.inFlight = run;
     return run;

@@ -138,6 +138,47 @@ describe('BatchWriter', () => {
     expect(await storage.coverage('candles', key)).toEqual([{ from: 0, to: 400 * M, state: 'stored' }]);
   });
 
+  test('behavior: with idleMs, a burst is written once it goes quiet; a steady trickle still goes at the time bound', async () => {
+    const storage = new MemoryStorage();
+    const calls: { rows: number; at: number }[] = [];
+    const write = storage.write.bind(storage);
+    const t0 = Date.now();
+    storage.write = (async (kind, rows, options) => {
+      calls.push({ rows: rows.length, at: Date.now() - t0 });
+      return write(kind, rows, options);
+    }) as typeof storage.write;
+    const writer = new BatchWriter({
+      storage,
+      maxRows: 10_000,
+      maxDelayMs: 1_000,
+      idleMs: 100,
+      retryForMs: 0,
+      onRetry: () => {},
+      onFailed: () => {},
+      onCommitted: () => {},
+    });
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // A burst of 50 rows over about 50 ms: one write, soon after the last row (not at 600 ms).
+    for (let i = 0; i < 50; i++) {
+      await writer.add('candles', 's', [candle(i * M)], []);
+      if (i % 10 === 9) await pause(10);
+    }
+    await pause(300);
+    expect(calls.map((c) => c.rows)).toEqual([50]);
+    expect(calls[0]!.at).toBeLessThan(700);
+    // A row every 10 ms for 1.5 s never goes quiet: the 1 s bound still writes it.
+    calls.length = 0;
+    const start = Date.now() - t0;
+    for (let i = 0; i < 150; i++) {
+      await writer.add('candles', 's', [candle((100 + i) * M)], []);
+      await pause(10);
+    }
+    expect(calls.length).toBeGreaterThanOrEqual(1);
+    expect(calls[0]!.at - start).toBeGreaterThanOrEqual(900);
+    await writer.flush();
+    expect(await storage.latest('candles', key)).toBe(249 * M);
+  });
+
   test('resilience: a write whose connection failed is retried; a refused one fails its series', async () => {
     const storage = new MemoryStorage();
     let failures = 1;
