@@ -5,6 +5,7 @@
  * public when one of those lists names it, or a venue's own list that an entry point reaches through
  * its generated `venues.generated.ts` (test/exports.test.ts pins them, test/docs.test.ts checks each
  * has a summary).
+ * @module perpdata
  */
 export * from './clients/index.js';
 export * from './core/index.js';

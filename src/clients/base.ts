@@ -146,7 +146,12 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
   /**
    * Whether this client serves `kind` at all (over REST or live) and, given `interval`, on that
    * interval. Answers from `capabilities`, without a request.
-   * @example binance.serves('openInterest', '1m') // false: statistics start at 5m
+   * @example
+   * import { BinanceClient } from 'perpdata';
+   *
+   * const binance = new BinanceClient();
+   * binance.serves('openInterest', '5m'); // true
+   * binance.serves('openInterest', '1m'); // false: statistics start at 5m
    */
   serves(kind: DataKind, interval?: Interval): boolean {
     const capability = this.#capability(kind);
@@ -160,7 +165,15 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
    * kind it serves only as a current value or live) rejects the first `next()` with
    * `UnsupportedError`, the same on every venue. `[t, t)` is empty (no request).
    * @example
-   * for await (const page of client.history('openInterest', { symbol: 'BTC', interval: '5m', from, to })) store(page);
+   * import { BybitClient, type OpenInterest } from 'perpdata';
+   *
+   * const client = new BybitClient();
+   * const stored: OpenInterest[] = [];
+   * const to = Date.now();
+   * for await (const page of client.history('openInterest', { symbol: 'BTC', interval: '5m', from: to - 86_400_000, to })) {
+   *   stored.push(...page); // ascending, closed periods only, no duplicates across pages
+   * }
+   * await client.close();
    */
   history<K extends HistoryKind>(kind: K, params: SeriesParams): AsyncIterable<RecordOf<K>[]> {
     return this.#history(kind, params) as AsyncIterable<RecordOf<K>[]>;
@@ -238,6 +251,13 @@ export abstract class VenueClient<O extends ClientOptions = ClientOptions> {
    * The current value of `kind` for one symbol, where the venue has a current-value endpoint
    * (predicted funding on Binance, Bybit and OKX; open interest on Coinalyze); anything else rejects
    * with `UnsupportedError`.
+   * @example
+   * import { BinanceClient } from 'perpdata';
+   *
+   * const binance = new BinanceClient();
+   * const [current] = await binance.snapshot('predictedFunding', { symbol: 'BTC' });
+   * console.log(current?.rate, current?.nextFundingTime);
+   * await binance.close();
    */
   async snapshot<K extends SnapshotKind>(kind: K, params: SnapshotParams): Promise<RecordOf<K>[]> {
     return (await this.snapshotOf(kind, params)) as RecordOf<K>[];
@@ -417,25 +437,56 @@ export abstract class LiveVenueClient<O extends ClientOptions = ClientOptions> e
    * Closed candles of `symbols` as they close, each exactly once and in order per symbol; after a
    * reconnect the missed candles are fetched over REST and yielded first (`gapFill`, default on).
    * @example
-   * const stream = client.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
-   * stream.on('reconnected', ({ gaps }) => console.log('filled', gaps));
+   * import { OkxClient } from 'perpdata';
+   *
+   * const client = new OkxClient();
+   * const stream = client.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m', signal: AbortSignal.timeout(600_000) });
+   * stream.on('reconnected', ({ gaps }) => console.log('filled over REST:', gaps));
    * for await (const candle of stream) console.log(candle.symbol, new Date(candle.ts), candle.close);
+   * await client.close();
    */
   watchCandles(params: WatchCandlesParams): LiveStream<Candle> {
     return this.track(this.#streams().candles(params));
   }
 
-  /** The accruing (predicted) funding rate, yielded when the rate or the next funding time changes. */
+  /**
+   * The accruing (predicted) funding rate, yielded when the rate or the next funding time changes.
+   * @example
+   * import { BybitClient } from 'perpdata';
+   *
+   * const bybit = new BybitClient();
+   * for await (const f of bybit.watchFunding({ symbols: ['BTC', 'ETH'], signal: AbortSignal.timeout(60_000) })) {
+   *   console.log(f.symbol, f.rate, f.nextFundingTime && new Date(f.nextFundingTime));
+   * }
+   * await bybit.close();
+   */
   watchFunding(params: WatchSymbolsParams): LiveStream<PredictedFunding> {
     return this.track(this.#streams().funding(params));
   }
 
-  /** Open interest where the venue streams it (Bybit, OKX), one value per symbol and period; Binance throws `UnsupportedError`. */
+  /**
+   * Open interest where the venue streams it (Bybit, OKX), one value per symbol and period; Binance throws `UnsupportedError`.
+   * @example
+   * import { OkxClient } from 'perpdata';
+   *
+   * const okx = new OkxClient();
+   * const stream = okx.watchOpenInterest({ symbols: ['BTC'], interval: '5m' });
+   * for await (const oi of stream) console.log(new Date(oi.ts), oi.openInterest, 'BTC'); // the last value seen per 5m
+   */
   watchOpenInterest(params: WatchOpenInterestParams): LiveStream<OpenInterest> {
     return this.track(this.#streams().openInterest(params));
   }
 
-  /** Liquidations summed per symbol and period; `longUsd` = longs liquidated, whatever the venue's side convention. */
+  /**
+   * Liquidations summed per symbol and period; `longUsd` = longs liquidated, whatever the venue's side convention.
+   * @example
+   * import { BinanceClient } from 'perpdata';
+   *
+   * const binance = new BinanceClient();
+   * const stream = binance.watchLiquidations({ interval: '1m' }); // every instrument of the venue
+   * stream.on('reconnected', ({ downtimeMs }) => console.warn(`liquidations of ${downtimeMs} ms are lost`));
+   * for await (const l of stream) console.log(l.symbol, new Date(l.ts), 'longs', l.longUsd, 'shorts', l.shortUsd);
+   */
   watchLiquidations(params: WatchLiquidationsParams = {}): LiveStream<Liquidation> {
     return this.track(this.#streams().liquidations(params));
   }

@@ -2,6 +2,7 @@
  * `perpdata/clients`: one client per venue (`BinanceClient`, `BybitClient`, `OkxClient`,
  * `CoinalyzeClient`), what each serves (`capabilities`), their options, the live stream type and the
  * retry policy. Transport, protocols, streams, processors and page sizes are internal.
+ * @module perpdata/clients
  */
 export type { SnapshotKind, SnapshotParams } from './base.js';
 export {

@@ -13,6 +13,9 @@ import type { LiveStream as LiveStreamClass } from './ws/stream.js';
  * `watchLiquidations` return it: an `AsyncIterable` (one consumer) with lifecycle events through
  * `on(event, listener)`; breaking out of `for await`, `close()` or the signal closes its sockets.
  * @example
+ * import { BinanceClient, type Candle, type LiveStream } from 'perpdata';
+ *
+ * const binance = new BinanceClient();
  * const stream: LiveStream<Candle> = binance.watchCandles({ symbols: ['BTC'], interval: '1m' });
  * stream.on('reconnected', (e) => console.log(e.gaps));
  * for await (const candle of stream) console.log(candle.close);

@@ -10,9 +10,13 @@ export interface RateLimit {
 
 /** Where log lines go. Every message is redacted before it reaches the logger. */
 export interface Logger {
+  /** Detail: each failed attempt of a request that is retried. */
   debug?(message: string, meta?: Record<string, unknown>): void;
+  /** Lifecycle: a stream reconnecting, with the delay and the reason. */
   info?(message: string, meta?: Record<string, unknown>): void;
+  /** Something worked around: a clamped range, a rate limit or ban, a status or error row not written. */
   warn?(message: string, meta?: Record<string, unknown>): void;
+  /** A failure given up on: a failed series, a live run stopped on an error, a listener that threw. */
   error?(message: string, meta?: Record<string, unknown>): void;
 }
 
@@ -27,7 +31,21 @@ export interface ClientWarning {
   readonly to?: number;
 }
 
-/** Options every venue client takes. */
+/**
+ * Options every venue client takes.
+ * @example
+ * import { BinanceClient } from 'perpdata';
+ *
+ * const binance = new BinanceClient({
+ *   proxies: ['http://user:pass@proxy-a:3128', 'http://proxy-b:3128'], // two more egresses, a budget each
+ *   direct: true, // and the direct connection
+ *   http: 'undici', // less CPU per page when nothing needs to intercept fetch
+ *   outOfRange: 'throw', // HistoryRangeError instead of a clamp warning
+ *   logger: console,
+ *   onWarning: (w) => console.warn(w.code, w.message),
+ * });
+ * await binance.close();
+ */
 export interface ClientOptions {
   /** REST base URL (testnets, mocks). @default the venue's production host */
   readonly baseUrl?: string;

@@ -61,7 +61,10 @@ export function assertInterval(value: unknown): asserts value is Interval {
 /**
  * Length of an interval in milliseconds.
  * `1M` has no fixed length: use `addInterval` / `floorToInterval` for it.
- * @example intervalMs('5m') // 300000
+ * @example
+ * import { intervalMs } from 'perpdata';
+ *
+ * intervalMs('5m'); // 300000
  */
 export function intervalMs(interval: Interval): number {
   if (interval === '1M') {
@@ -74,7 +77,10 @@ export function intervalMs(interval: Interval): number {
 
 /**
  * Start of the period of `interval` that contains `ts` (UTC; weeks start on Monday).
- * @example floorToInterval(Date.UTC(2024, 0, 1, 10, 7), '5m') === Date.UTC(2024, 0, 1, 10, 5)
+ * @example
+ * import { floorToInterval } from 'perpdata';
+ *
+ * floorToInterval(Date.UTC(2024, 0, 1, 10, 7), '5m') === Date.UTC(2024, 0, 1, 10, 5); // true
  */
 export function floorToInterval(ts: number, interval: Interval): number {
   if (interval === '1M') {
@@ -94,7 +100,10 @@ export function ceilToInterval(ts: number, interval: Interval): number {
 
 /**
  * `ts` moved by `n` periods of `interval` (calendar months for `1M`).
- * @example addInterval(Date.UTC(2024, 0, 31), '1M') === Date.UTC(2024, 1, 29) // clamped to month end
+ * @example
+ * import { addInterval } from 'perpdata';
+ *
+ * addInterval(Date.UTC(2024, 0, 31), '1M') === Date.UTC(2024, 1, 29); // true: clamped to month end
  */
 export function addInterval(ts: number, interval: Interval, n = 1): number {
   if (interval !== '1M') return ts + n * intervalMs(interval);
@@ -112,7 +121,10 @@ export function isAligned(ts: number, interval: Interval): boolean {
 
 /**
  * Number of whole periods in `[from, to)` once `from` is rounded up to the grid.
- * @example countPeriods(0, 3_600_000, '1m') // 60
+ * @example
+ * import { countPeriods } from 'perpdata';
+ *
+ * countPeriods(0, 3_600_000, '1m'); // 60
  */
 export function countPeriods(from: number, to: number, interval: Interval): number {
   let start = ceilToInterval(from, interval);

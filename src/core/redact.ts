@@ -11,7 +11,10 @@ const HEADER_SECRET_IN_TEXT =
 /**
  * A URL with credentials (`user:pass@`) and secret query parameters (`api_key`, `signature`, …) masked.
  * Never throws: a string that is not a URL goes through `redactText`.
- * @example redactUrl('http://bob:hunter2@proxy:8080') // 'http://***:***@proxy:8080/'
+ * @example
+ * import { redactUrl } from 'perpdata';
+ *
+ * redactUrl('http://bob:hunter2@proxy:8080'); // 'http://***:***@proxy:8080/'
  */
 export function redactUrl(url: string | URL): string {
   let parsed: URL;

@@ -10,7 +10,10 @@ const MAX_TS = Date.UTC(2100, 0, 1);
 
 /**
  * Epoch milliseconds for a time input. Date-only and zone-less ISO strings are read as UTC.
- * @example toEpochMs('2024-06-01') // 1717200000000
+ * @example
+ * import { toEpochMs } from 'perpdata';
+ *
+ * toEpochMs('2024-06-01'); // 1717200000000
  */
 export function toEpochMs(input: TimeInput, name = 'time'): number {
   let ms: number;
@@ -47,7 +50,10 @@ export interface TimeRange {
 /**
  * Validates and converts a `[from, to)` range; `from` must not be after `to`. `[t, t)` is the empty
  * range (a resume loop that is up to date asks for it): callers serve it without a request.
- * @example toRange('2024-01-01', '2024-01-02') // { from: 1704067200000, to: 1704153600000 }
+ * @example
+ * import { toRange } from 'perpdata';
+ *
+ * toRange('2024-01-01', '2024-01-02'); // { from: 1704067200000, to: 1704153600000 }
  */
 export function toRange(from: TimeInput, to: TimeInput): TimeRange {
   const range = { from: toEpochMs(from, 'from'), to: toEpochMs(to, 'to') };

@@ -50,7 +50,12 @@ function checkVolume(fn: string, name: string, value: number, index: number): vo
  * @param candles Candles of the same exchange and symbol, strictly ascending, one interval that divides
  *   the taker interval.
  * @example
- * const { volumes, uncovered } = distributeByVolume(taker5m, candles1m);
+ * import type { Candle, TakerVolume } from 'perpdata';
+ * import { distributeByVolume } from 'perpdata/derive';
+ *
+ * declare const taker5m: TakerVolume[]; // Binance 5m taker volume
+ * declare const candles1m: Candle[]; // the same symbol's 1m candles
+ * const { volumes, uncovered } = distributeByVolume(taker5m, candles1m); // TakerVolume[] at 1m
  * if (uncovered.length > 0) console.warn(`${uncovered.length} buckets have no candles yet`);
  */
 // Long by design: one pass over buckets and candles with its validation inline (a hot path over millions of candles).

@@ -41,8 +41,12 @@ export interface ExpandOptions {
  * call it per new 5m row.
  * @param records One series in strictly ascending `ts`, one interval, each `ts` a period start.
  * @example
- * const oi1m = expandTo1m(oi5m);                            // seeds' layout (looks ahead)
- * const safe = expandTo1m(oi5m, { align: 'close' });        // known-at-the-time layout
+ * import type { OpenInterest } from 'perpdata';
+ * import { expandTo1m } from 'perpdata/derive';
+ *
+ * declare const oi5m: OpenInterest[]; // one series at 5m
+ * const oi1m = expandTo1m(oi5m); // seeds' layout (looks ahead)
+ * const safe = expandTo1m(oi5m, { align: 'close' }); // known-at-the-time layout
  */
 export function expandTo1m<T extends PeriodRecord>(records: readonly T[], options: ExpandOptions = {}): T[] {
   const fn = 'expandTo1m';

@@ -23,6 +23,8 @@ import { assertTimestamp, fail, gridOffset, iso } from './internal.js';
  * @param from Start of the range to check (inclusive).
  * @param to End of the range to check (exclusive).
  * @example
+ * import { findGaps } from 'perpdata/derive';
+ *
  * findGaps([0, 60_000, 240_000], '1m', 0, 300_000);
  * // [{ from: 120_000, to: 240_000 }]: 2m and 3m are missing
  */

@@ -1,6 +1,7 @@
 /**
  * `perpdata/derive`: pure derivations over canonical records (no I/O, no clock, no hidden state).
  * Each works on arrays you already have; RSI and the MT also come as incremental calculators for live use.
+ * @module perpdata/derive
  */
 export { type DistributeResult, distributeByVolume } from './distribute.js';
 export { type ExpandAlignment, type ExpandOptions, expandTo1m, type PeriodRecord } from './expand.js';

@@ -502,8 +502,13 @@ function entriesOf<T>(seriesBySymbol: SeriesBySymbol<T>): [string, readonly T[]]
  * @param seriesBySymbol One series per symbol (same kind, interval and — unless overridden — source and
  *   exchange), each in strictly ascending `ts`.
  * @example
+ * import type { Candle, FundingRate } from 'perpdata';
+ * import { marketAverage, rsiFromCandles } from 'perpdata/derive';
+ *
+ * declare const btc1m: Candle[], eth1m: Candle[], pepe1m: Candle[]; // one venue, one interval
+ * declare const fundingBySymbol: Record<string, FundingRate[]>;
  * const mt = marketAverage({ BTC: btc1m, ETH: eth1m, PEPE: pepe1m }, { kind: 'candles', minShare: 1 });
- * const mtRsi = rsiFromCandles(mt);            // RSI of the market token
+ * const mtRsi = rsiFromCandles(mt); // RSI of the market token
  * const avgFunding = marketAverage(fundingBySymbol, { kind: 'funding' });
  */
 export function marketAverage<K extends MarketAverageKind>(
@@ -591,8 +596,12 @@ export interface MarketAverageCalculator<K extends MarketAverageKind> {
  * An incremental `marketAverage` for live use: feed each timestamp's records once and get exactly the
  * records the batch would write for the same members, without rereading history.
  * @example
+ * import type { Candle } from 'perpdata';
+ * import { createMarketAverage } from 'perpdata/derive';
+ *
+ * declare const ts: number, btcCandle: Candle, ethCandle: Candle, solCandle: Candle;
  * const mt = createMarketAverage({ kind: 'candles', members: ['BTC', 'ETH', 'SOL'] });
- * const record = mt.next(ts, { BTC: btcCandle, ETH: ethCandle, SOL: solCandle });
+ * const record = mt.next(ts, { BTC: btcCandle, ETH: ethCandle, SOL: solCandle }); // Candle | undefined
  */
 export function createMarketAverage<K extends MarketAverageKind>(
   options: MarketAverageCalculatorOptions<K>,

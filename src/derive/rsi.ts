@@ -48,6 +48,8 @@ function changeOf(fn: string, close: number, prev: number, index: number): numbe
  * @param closes Closes in ascending time order (an array or a typed array), all finite.
  * @param period Number of changes averaged; a positive integer.
  * @example
+ * import { rsi } from 'perpdata/derive';
+ *
  * const values = rsi([44.34, 44.09, 44.15, 43.61, 44.33, 44.83, 45.1], 3);
  * values.length; // 4, the first at index 3
  */
@@ -133,9 +135,12 @@ function checkState(fn: string, period: number, state: RsiState): void {
  * @param period Number of changes averaged; a positive integer.
  * @param state A `snapshot()` of an earlier calculator to continue from.
  * @example
+ * import { createRsi, rsi } from 'perpdata/derive';
+ *
+ * const history = [44.34, 44.09, 44.15, 43.61, 44.33, 44.83, 45.1, 45.42, 45.84, 46.08, 45.89, 46.03, 45.61, 46.28];
  * const live = createRsi(14);
  * for (const close of history) live.next(close);
- * const latest = live.next(newClose); // same as rsi([...history, newClose]).at(-1)
+ * const latest = live.next(46.28); // the same as rsi([...history, 46.28], 14).at(-1)
  */
 // Long by design: Wilder's recurrence with its warm-up and state snapshot in one closure, kept together so `next` and `state` cannot drift apart.
 export function createRsi(period: number = RSI_DEFAULT_PERIOD, state?: RsiState): RsiCalculator {
@@ -205,7 +210,10 @@ export function createRsi(period: number = RSI_DEFAULT_PERIOD, state?: RsiState)
 
 /**
  * Indicator name of an RSI period, as written in `IndicatorValue.name`.
- * @example rsiName(14) // 'rsi14'
+ * @example
+ * import { rsiName } from 'perpdata/derive';
+ *
+ * rsiName(14); // 'rsi14'
  */
 export function rsiName(period: number): string {
   return `rsi${period}`;
@@ -270,7 +278,12 @@ function indicator(candle: Candle, name: string, value: number): IndicatorValue 
  * Candles are taken as consecutive: a missing candle is not filled in (heal holes first, see `findGaps`).
  * @param candles One series (one source, exchange, symbol and interval) in strictly ascending `ts`.
  * @example
- * const values = rsiFromCandles(candles); // IndicatorValue[] named 'rsi14'
+ * import type { Candle } from 'perpdata';
+ * import { rsiFromCandles } from 'perpdata/derive';
+ *
+ * declare const candles: Candle[]; // one series, ascending
+ * const rsi14 = rsiFromCandles(candles); // IndicatorValue[] named 'rsi14', from the 15th candle on
+ * const rsi7 = rsiFromCandles(candles, 7); // named 'rsi7'
  */
 export function rsiFromCandles(
   candles: readonly Candle[],
@@ -311,9 +324,14 @@ export interface CandleRsiCalculator {
  * An incremental `rsiFromCandles`: feed closed candles of one series in order and get the same records.
  * Throws on a candle of another series or interval, or one that is not newer than the last.
  * @example
+ * import { BinanceClient, MemoryStorage } from 'perpdata';
+ * import { createCandleRsi } from 'perpdata/derive';
+ *
+ * const client = new BinanceClient();
+ * const storage = new MemoryStorage();
  * const live = createCandleRsi(14);
  * for await (const candle of client.watchCandles({ symbols: ['BTC'], interval: '1m' })) {
- *   const record = live.next(candle);
+ *   const record = live.next(candle); // undefined for the first 14 candles
  *   if (record) await storage.write('indicators', [record]);
  * }
  */

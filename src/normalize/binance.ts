@@ -82,7 +82,14 @@ function klineCandle(
 /**
  * Kline rows (`/fapi/v1/klines`) to candles, prices per one base unit, volumes in base units.
  * Taker buy volume comes from column 9. The caller drops the still-forming candle.
- * @example binanceCandles([[1717200000000,"67500.1","67530","67480.2","67512.4","152.381",1717200059999,"10289123.55",2143,"80.114","5409123.11","0"]], { instrument, interval: '1m' })
+ * @example
+ * import { binanceCandles, type InstrumentInfo } from 'perpdata/normalize';
+ *
+ * const instrument: InstrumentInfo = { exchange: 'binance', instrument: 'BTCUSDT', symbol: 'BTC', quote: 'USDT', multiplier: 1 };
+ * binanceCandles(
+ *   [[1717200000000, '67500.1', '67530', '67480.2', '67512.4', '152.381', 1717200059999, '10289123.55', 2143, '80.114', '5409123.11', '0']],
+ *   { instrument, interval: '1m' },
+ * ); // [{ ts: 1717200000000, open: 67500.1, …, takerBuyVolume: 80.114 }]
  */
 export function binanceCandles(
   rows: readonly (readonly [
@@ -187,7 +194,14 @@ export interface BinanceWsKline {
 
 /**
  * A closed live kline (`k.x: true`) to a candle, built as `binanceCandles` builds a REST row's.
- * @example binanceWsCandle({ t: 1786173300000, o: '64970.8', h: '64970.9', l: '64969.4', c: '64969.4', v: '9.09', q: '590577.9688', V: '3.46', n: 194 }, { instrument, interval: '1m' })
+ * @example
+ * import { binanceWsCandle, type InstrumentInfo } from 'perpdata/normalize';
+ *
+ * const instrument: InstrumentInfo = { exchange: 'binance', instrument: 'BTCUSDT', symbol: 'BTC', quote: 'USDT', multiplier: 1 };
+ * binanceWsCandle(
+ *   { t: 1786173300000, o: '64970.8', h: '64970.9', l: '64969.4', c: '64969.4', v: '9.09', q: '590577.9688', V: '3.46', n: 194 },
+ *   { instrument, interval: '1m' },
+ * );
  */
 export function binanceWsCandle(k: BinanceWsKline, ctx: BinanceContext & { interval: Interval }): Candle {
   return klineCandle(

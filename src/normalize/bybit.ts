@@ -27,7 +27,15 @@ export interface BybitContext {
  * closed flag in REST and lists the forming candle first: rows whose period has not ended by
  * `ctx.now` are dropped. Prices per one base unit (÷ multiplier), volume in base units (× multiplier),
  * `turnover` becomes `quoteVolume`.
- * @example bybitCandles([['1786816800000', '63044.4', '63089.6', '63000.1', '63027.8', '385.721', '24314058.6517']], { instrument, interval: '1h', now })
+ * @example
+ * import { bybitCandles, type InstrumentInfo } from 'perpdata/normalize';
+ *
+ * const instrument: InstrumentInfo = { exchange: 'bybit', instrument: 'BTCUSDT', symbol: 'BTC', quote: 'USDT', multiplier: 1 };
+ * bybitCandles([[1786816800000, '63044.4', '63089.6', '63000.1', '63027.8', '385.721', '24314058.6517']], {
+ *   instrument,
+ *   interval: '1h',
+ *   now: Date.now(), // a candle that has not closed by `now` is dropped
+ * }); // ts as numbers: the response schema converts them
  */
 export function bybitCandles(
   rows: readonly (readonly [number, string, string, string, string, string, string, ...unknown[]])[],
@@ -70,7 +78,14 @@ export interface BybitWsKline {
 /**
  * A closed live kline row (`confirm: true`; the caller checks it) to a candle, built as
  * `bybitCandles` builds a REST row's.
- * @example bybitWsCandle({ start: 1719667560000, open: '61035.1', high: '61035.1', low: '61029.9', close: '61029.9', volume: '10.798', turnover: '659051.6264' }, { instrument, interval: '1m' })
+ * @example
+ * import { bybitWsCandle, type InstrumentInfo } from 'perpdata/normalize';
+ *
+ * const instrument: InstrumentInfo = { exchange: 'bybit', instrument: 'BTCUSDT', symbol: 'BTC', quote: 'USDT', multiplier: 1 };
+ * bybitWsCandle(
+ *   { start: 1719667560000, open: '61035.1', high: '61035.1', low: '61029.9', close: '61029.9', volume: '10.798', turnover: '659051.6264' },
+ *   { instrument, interval: '1m' },
+ * );
  */
 export function bybitWsCandle(row: BybitWsKline, ctx: BybitContext & { interval: Interval }): Candle {
   return multipliedCandle(

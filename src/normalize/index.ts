@@ -4,6 +4,7 @@
  * venue instrument). Each throws a `TypeError` on a field it cannot read; the clients validate the
  * payload first and turn that into a `ValidationError`. The byte-level page decoders, the numeric
  * helpers and venue clock parsing are internal.
+ * @module perpdata/normalize
  */
 export { type InstrumentInfo, SymbolRegistry } from './symbols.js';
 /**

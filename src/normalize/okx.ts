@@ -59,7 +59,21 @@ export type OkxCandleTuple<T = number> = readonly [
  * `confirm` decides: rows with `confirm:"0"` are still forming and yield nothing. Volume is `volCcy`
  * (base coin for swaps) and `volCcyQuote` the quote volume; when `volCcy` is empty the contract count
  * `vol` is converted with the instrument's `contractSize`.
- * @example okxCandles([['1786816800000', '63045.5', '63081.5', '63013.7', '63028', '32101.18', '321.0118', '20234523.14448', '1']], { instrument, interval: '1h' })
+ * @example
+ * import { type InstrumentInfo, okxCandles } from 'perpdata/normalize';
+ *
+ * const instrument: InstrumentInfo = {
+ *   exchange: 'okx',
+ *   instrument: 'BTC-USDT-SWAP',
+ *   symbol: 'BTC',
+ *   quote: 'USDT',
+ *   multiplier: 1,
+ *   contractSize: 0.01, // ctVal: BTC per contract
+ * };
+ * okxCandles([[1786816800000, '63045.5', '63081.5', '63013.7', '63028', '32101.18', '321.0118', '20234523.14448', '1']], {
+ *   instrument,
+ *   interval: '1h',
+ * }); // volume in BTC
  */
 export function okxCandles(
   rows: readonly OkxCandleTuple[],
@@ -93,7 +107,21 @@ function okxCandle(ts: number, r: OkxCandleTuple<unknown>, ctx: OkxContext & { i
 /**
  * A confirmed live candle row (`candle{bar}` push, `confirm: "1"`; the caller checks it) to a candle,
  * built as `okxCandles` builds a REST row's, `volCcy` fallback included.
- * @example okxWsCandle(['1597026383085', '8533.02', '8553.74', '8527.17', '8548.26', '45247', '529.5858061', '5064.48756', '1'], { instrument, interval: '1d' })
+ * @example
+ * import { type InstrumentInfo, okxWsCandle } from 'perpdata/normalize';
+ *
+ * const instrument: InstrumentInfo = {
+ *   exchange: 'okx',
+ *   instrument: 'BTC-USDT-SWAP',
+ *   symbol: 'BTC',
+ *   quote: 'USDT',
+ *   multiplier: 1,
+ *   contractSize: 0.01,
+ * };
+ * okxWsCandle(['1597026383085', '8533.02', '8553.74', '8527.17', '8548.26', '45247', '529.5858061', '5064.48756', '1'], {
+ *   instrument,
+ *   interval: '1d',
+ * });
  */
 export function okxWsCandle(row: OkxCandleTuple<string>, ctx: OkxContext & { interval: Interval }): Candle {
   return okxCandle(num(row[0], 'ts'), row, ctx);

@@ -51,8 +51,12 @@ export function splitMultiplier(base: string): { symbol: string; multiplier: num
  * An immutable two-way map between canonical symbols and venue instruments. Build one from
  * `client.instruments()` (clients do this lazily on first use) or from a list you keep.
  * @example
- * const registry = new SymbolRegistry([{ exchange: 'binance', instrument: '1000PEPEUSDT', symbol: 'PEPE', quote: 'USDT', multiplier: 1000 }]);
- * registry.toInstrument('binance', 'PEPE').instrument // '1000PEPEUSDT'
+ * import { SymbolRegistry } from 'perpdata/normalize';
+ *
+ * const registry = new SymbolRegistry([
+ *   { exchange: 'binance', instrument: '1000PEPEUSDT', symbol: 'PEPE', quote: 'USDT', multiplier: 1000 },
+ * ]);
+ * registry.toInstrument('binance', 'PEPE').instrument; // '1000PEPEUSDT'
  */
 export class SymbolRegistry {
   readonly #bySymbol = new Map<string, InstrumentInfo>();

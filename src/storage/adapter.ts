@@ -94,11 +94,15 @@ export const CONFLICT_POLICIES = ['update', 'ignore'] as const satisfies readonl
  * series, which `[from, to)` intervals are stored and where the venue has no data; its marks commit with
  * the rows they cover.
  * @example
+ * import { type Candle, MemoryStorage, type StorageAdapter } from 'perpdata';
+ *
+ * declare const candles: Candle[]; // Binance BTC 1m candles of [from, to)
+ * declare const from: number, to: number;
  * const storage: StorageAdapter = new MemoryStorage();
  * await storage.migrate();
  * const key = { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' } as const;
  * await storage.write('candles', candles, { coverage: [{ key, from, to, state: 'stored' }] });
- * const newest = await storage.latest('candles', key);
+ * const newest = await storage.latest('candles', key); // the newest stored ts, or null
  * const ledger = await storage.coverage('candles', key); // [{ from, to, state: 'stored' }]
  */
 export interface StorageAdapter {

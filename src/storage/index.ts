@@ -1,6 +1,7 @@
 /**
  * `perpdata/storage`: the `StorageAdapter` contract, `MemoryStorage`, and `PostgresStorage` on a `pg`
  * pool, a connection string or PGlite, with the structural database types it accepts.
+ * @module perpdata/storage
  */
 export {
   CONFLICT_POLICIES,

@@ -59,10 +59,13 @@ function lowerBound(list: readonly number[], value: number): number {
  * A `StorageAdapter` in process memory, for tests and small scripts. Same validation, idempotency and
  * conflict semantics as `PostgresStorage`; rows are stored as frozen canonical copies.
  * @example
+ * import { type Candle, MemoryStorage } from 'perpdata';
+ *
+ * declare const candles: Candle[]; // Binance BTC 1m candles
  * const storage = new MemoryStorage();
  * const key = { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' } as const;
  * await storage.write('candles', candles); // { written: candles.length }
- * await storage.write('candles', candles); // { written: 0 }
+ * await storage.write('candles', candles); // { written: 0 }: idempotent
  * for await (const page of storage.read('candles', key, 0, Date.now())) console.log(page.length);
  */
 export class MemoryStorage implements StorageAdapter, StatusReader {

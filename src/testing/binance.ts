@@ -57,7 +57,10 @@ export const BINANCE_INSTRUMENTS: Record<string, { symbol: string; baseAsset: st
  * The instruments a Binance simulator over `market` knows: `BINANCE_INSTRUMENTS`, plus `<SYM>USDT`
  * (multiplier 1) for every asset of the market that the table does not name, so that a test can list
  * any number of synthetic assets.
- * @example binanceInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] })).SOLUSDT
+ * @example
+ * import { binanceInstruments, SyntheticMarket } from 'perpdata/testing';
+ *
+ * binanceInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] })).SOLUSDT;
  */
 export function binanceInstruments(
   market: SyntheticMarket,

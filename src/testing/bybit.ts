@@ -57,7 +57,10 @@ export const BYBIT_INSTRUMENTS: Record<string, { symbol: string; baseCoin: strin
 /**
  * The instruments a Bybit simulator over `market` knows: `BYBIT_INSTRUMENTS`, plus `<SYM>USDT`
  * (multiplier 1) for every asset of the market that the table does not name.
- * @example bybitInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] })).SOLUSDT
+ * @example
+ * import { bybitInstruments, SyntheticMarket } from 'perpdata/testing';
+ *
+ * bybitInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] })).SOLUSDT;
  */
 export function bybitInstruments(
   market: SyntheticMarket,

@@ -55,6 +55,7 @@ export interface LocalServer {
   url: string;
   port: number;
   server: Server;
+  /** Closes the server and its open connections. */
   close(): Promise<void>;
 }
 
@@ -131,11 +132,13 @@ export class FixedWindowBudget {
     return Math.floor(now / this.windowMs) * this.windowMs;
   }
 
+  /** What `clientId` has spent in the window of `now`. */
   used(clientId: string, now: number): number {
     const entry = this.#used.get(clientId);
     return entry && entry.window === this.windowOf(now) ? entry.used : 0;
   }
 
+  /** Spends `cost` of `clientId`'s window at `now`: the window's total after it, or `undefined` when it does not fit. */
   spend(clientId: string, cost: number, now: number): number | undefined {
     const window = this.windowOf(now);
     const entry = this.#used.get(clientId);

@@ -6,6 +6,7 @@
  *
  * Needs the optional peer dependencies `msw` and `ws` (install them as dev dependencies). No other
  * entry point of perpdata loads this one.
+ * @module perpdata/testing
  */
 export {
   connectionReset,

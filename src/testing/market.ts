@@ -78,6 +78,7 @@ export class SyntheticMarket {
     this.holes = options.holes ?? [];
   }
 
+  /** The asset of a canonical symbol, `undefined` when the market does not list it. */
   asset(symbol: string): SyntheticAsset | undefined {
     return this.assets.find((a) => a.symbol === symbol);
   }

@@ -72,7 +72,10 @@ export const OKX_INSTRUMENTS: Record<string, { symbol: string; ctVal: number }> 
 /**
  * The swaps an OKX simulator over `market` knows: `OKX_INSTRUMENTS`, plus `<SYM>-USDT-SWAP` (`ctVal`
  * 1) for every asset of the market that the table does not name.
- * @example okxInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] }))['SOL-USDT-SWAP']
+ * @example
+ * import { okxInstruments, SyntheticMarket } from 'perpdata/testing';
+ *
+ * okxInstruments(new SyntheticMarket({ assets: [{ symbol: 'SOL', basePrice: 150, listedAt: 0 }] }))['SOL-USDT-SWAP'];
  */
 export function okxInstruments(market: SyntheticMarket): Record<string, { symbol: string; ctVal: number }> {
   const table = { ...OKX_INSTRUMENTS };

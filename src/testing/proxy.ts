@@ -14,6 +14,7 @@ export interface LocalProxy {
   port: number;
   /** CONNECT tunnels opened so far. */
   tunnels: number;
+  /** Closes the proxy and every tunnel through it. */
   close(): Promise<void>;
 }
 

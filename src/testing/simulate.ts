@@ -143,7 +143,13 @@ export interface SimulationFaults {
   /**
    * Rewrites the JSON body of successful answers to `path` of `venue` with `mutate(body)`: a drifted
    * payload (a missing or renamed field) that the client must refuse with `ValidationError`.
-   * @example sim.faults.drift('binance', '/fapi/v1/fundingRate', (rows) => (rows as object[]).map(({ fundingRate, ...r }) => r));
+   * @example
+   * import { simulateVenues } from 'perpdata/testing';
+   *
+   * const sim = await simulateVenues();
+   * sim.faults.drift('binance', '/fapi/v1/fundingRate', (rows) =>
+   *   (rows as Record<string, unknown>[]).map(({ fundingRate: _, ...row }) => row),
+   * ); // BinanceClient.funding() now rejects with ValidationError
    */
   drift(venue: SimulatedVenue, path: string, mutate: (body: unknown) => unknown): FaultHandle;
   /** Removes every fault. */
@@ -181,6 +187,7 @@ export interface SimulatedEndpoints {
 export interface SimulatedClientOptions {
   readonly baseUrl: string;
   readonly wsUrl: string;
+  /** The simulation's clock, which decides which periods are closed. */
   readonly now: () => number;
 }
 
@@ -188,6 +195,7 @@ export interface SimulatedClientOptions {
 export interface SimulatedCoinalyzeOptions {
   readonly baseUrl: string;
   readonly apiKey: string;
+  /** The simulation's clock, which decides which periods are closed. */
   readonly now: () => number;
   readonly exchange: Exchange;
 }
@@ -288,10 +296,15 @@ const isSupportedAsset = (symbol: string): boolean =>
  * clock. Hand `sim.clientOptions(venue)` to a client, compare what it returns with `sim.market`, inject faults with
  * `sim.faults`, count requests with `sim.stats`, and `await sim.close()` at the end.
  * @example
- * const sim = await simulateVenues({ clock: { start: '2024-06-01', speed: 60 } });
+ * import { BinanceClient } from 'perpdata';
+ * import { simulateVenues } from 'perpdata/testing';
+ *
+ * const sim = await simulateVenues({ clock: { start: '2024-06-01', speed: 60 } }); // a minute a second
  * const binance = new BinanceClient(sim.clientOptions('binance'));
  * sim.faults.errorRate(0.05, { venue: 'binance' }); // 5% of pages answer 503: the client retries
- * for await (const page of binance.candles({ symbol: 'BTC', interval: '1m', from: '2024-05-31', to: '2024-06-01' })) {}
+ * for await (const page of binance.candles({ symbol: 'BTC', interval: '1m', from: '2024-05-31', to: '2024-06-01' })) {
+ *   console.log(page.length);
+ * }
  * await binance.close();
  * await sim.close();
  */

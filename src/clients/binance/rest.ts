@@ -108,9 +108,11 @@ const adapter: VenueAdapter = {
 /**
  * Binance USDⓈ-M futures: history over REST with pagination, weight budgeting and failover.
  * @example
+ * import { BinanceClient } from 'perpdata';
+ *
  * const binance = new BinanceClient();
  * for await (const page of binance.candles({ symbol: 'BTC', interval: '1m', from: '2024-01-01', to: '2024-01-02' })) {
- *   console.log(page.length, page[0]?.close);
+ *   console.log(page.length, page[0]?.close, page[0]?.takerBuyVolume);
  * }
  * await binance.close();
  */

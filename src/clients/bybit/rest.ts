@@ -161,9 +161,11 @@ const adapter: VenueAdapter = {
  * Bybit v5 (category `linear`, USDT perpetuals): history over REST with pagination, the IP budget
  * and failover. Errors inside HTTP 200 (`retCode != 0`) become typed errors, never data.
  * @example
+ * import { BybitClient } from 'perpdata';
+ *
  * const bybit = new BybitClient();
  * for await (const page of bybit.candles({ symbol: 'PEPE', interval: '1h', from: '2024-05-01', to: '2024-05-02' })) {
- *   console.log(page.length, page[0]?.close); // price per one PEPE
+ *   console.log(page.length, page[0]?.close); // price per one PEPE (the venue lists 1000PEPEUSDT)
  * }
  * await bybit.close();
  */

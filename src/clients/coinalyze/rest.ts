@@ -187,9 +187,12 @@ interface Kind<I, T> {
  * budget of 40 symbol-calls per minute spread over time and up to 20 symbols per request
  * (`concurrency` defaults to 2 here: the key's budget, not latency, bounds a backfill).
  * @example
- * const coinalyze = new CoinalyzeClient({ apiKey: process.env.COINALYZE_KEY!, exchange: 'bybit' });
- * for await (const page of coinalyze.liquidations({ symbol: 'BTC', interval: '1h', from: Date.now() - 86_400_000, to: Date.now() })) {
- *   console.log(page.map((l) => [l.ts, l.longUsd, l.shortUsd]));
+ * import { CoinalyzeClient } from 'perpdata';
+ *
+ * const coinalyze = new CoinalyzeClient({ apiKey: process.env.COINALYZE_API_KEY ?? '', exchange: 'bybit' });
+ * const to = Date.now();
+ * for await (const page of coinalyze.liquidations({ symbol: 'BTC', interval: '1h', from: to - 86_400_000, to })) {
+ *   console.log(page.map((l) => [new Date(l.ts), l.longUsd, l.shortUsd]));
  * }
  * await coinalyze.close();
  */

@@ -194,6 +194,8 @@ export interface OkxClientOptions extends ClientOptions {
  * counts become base units with the instrument's `ctVal`; errors inside HTTP 200 (`code !== "0"`)
  * become typed errors, never data.
  * @example
+ * import { OkxClient } from 'perpdata';
+ *
  * const okx = new OkxClient();
  * for await (const page of okx.candles({ symbol: 'BTC', interval: '1m', from: '2024-01-01', to: '2024-01-02' })) {
  *   console.log(page.length, page[0]?.volume); // BTC, not contracts

@@ -16,7 +16,10 @@ export type RetryDecision =
  * - 5xx, 408, connection resets, refused proxies, timeouts: `retry` with exponential, jittered backoff.
  * - Other 4xx, `ValidationError`, `UnsupportedError`, `UnknownSymbolError`, invalid arguments: `fail`.
  * - Aborts (`AbortError`, a signal's reason): `fail`.
- * @example classifyError(new HttpError('Bad gateway', { venue: 'binance', endpoint: '/fapi/v1/klines', status: 502 })) // 'retry'
+ * @example
+ * import { classifyError, HttpError } from 'perpdata';
+ *
+ * classifyError(new HttpError('Bad gateway', { venue: 'binance', endpoint: '/fapi/v1/klines', status: 502 })); // 'retry'
  */
 export function classifyError(error: unknown): RetryDecision {
   if (error instanceof PerpdataError) {

@@ -48,6 +48,9 @@ export interface LiveStreamOptions<T, R> extends WatchOptions {
  * the signal closes every socket and timer. A consumer slower than the feed fills a bounded buffer,
  * after which records are dropped and `overflow` is reported (candle streams heal the hole over REST).
  * @example
+ * import { BinanceClient } from 'perpdata';
+ *
+ * const binance = new BinanceClient();
  * const stream = binance.watchCandles({ symbols: ['BTC', 'ETH'], interval: '1m' });
  * stream.on('reconnected', (e) => console.log('back after', e.downtimeMs, 'ms', e.gaps));
  * for await (const candle of stream) console.log(candle.symbol, candle.ts, candle.close);

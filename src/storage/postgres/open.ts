@@ -9,7 +9,12 @@ import type { PGliteLike } from './types.js';
  * otherwise on an embedded PGlite database (in memory, or in `dataDir`) that the storage owns and closes.
  * PGlite (`@electric-sql/pglite`) is an optional peer dependency, loaded only in that case.
  * @example
+ * import { openPostgresStorage } from 'perpdata';
+ *
+ * // A server when DATABASE_URL is set, else embedded PGlite in ./.perpdata (migrated either way).
  * const storage = await openPostgresStorage({ url: process.env.DATABASE_URL, dataDir: './.perpdata' });
+ * console.log(await storage.coverage('candles', { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' }));
+ * await storage.close();
  */
 export async function openPostgresStorage(
   options: Omit<PostgresStorageOptions, 'db'> & {

@@ -62,10 +62,13 @@ import { WritePath } from './write-path.js';
  * reached the database.
  * @example
  * import { PGlite } from '@electric-sql/pglite';
+ * import { type Candle, PostgresStorage } from 'perpdata';
+ *
+ * declare const candles: Candle[]; // Binance BTC 1m candles from a client
  * const storage = new PostgresStorage({ db: process.env.DATABASE_URL ?? new PGlite() });
  * await storage.migrate();
  * const key = { source: 'binance', exchange: 'binance', symbol: 'BTC', interval: '1m' } as const;
- * const { written } = await storage.write('candles', candles); // candles: Candle[] from a client
+ * const { written } = await storage.write('candles', candles);
  * for await (const page of storage.read('candles', key, Date.UTC(2024, 0, 1), Date.now())) console.log(page.length);
  * await storage.close();
  */

@@ -11,6 +11,7 @@ export interface PgQueryResultLike {
 
 /** Anything that runs a parameterised query: a `pg.Pool`, a `pg.Client`, a `pg.PoolClient`. */
 export interface PgQueryable {
+  /** Runs `text` with `$1`, `$2`, … bound to `values`. */
   query(text: string, values?: unknown[]): Promise<PgQueryResultLike>;
 }
 
@@ -22,7 +23,9 @@ export interface PgPoolClientLike extends PgQueryable {
 
 /** A connection pool (`pg.Pool`). */
 export interface PgPoolLike extends PgQueryable {
+  /** Checks a connection out of the pool (transactions run on one). */
   connect(): Promise<PgPoolClientLike>;
+  /** Closes every connection of the pool. */
   end(): Promise<void>;
   /** Connections the pool holds; tells a pool from a single client. */
   readonly totalCount: number;
@@ -30,6 +33,7 @@ export interface PgPoolLike extends PgQueryable {
 
 /** One connected client (`pg.Client`), used for everything in turn. */
 export interface PgClientLike extends PgQueryable {
+  /** Closes the connection. */
   end(): Promise<void>;
 }
 
@@ -46,14 +50,19 @@ export interface PGliteResultLike {
 
 /** A PGlite transaction. */
 export interface PGliteTransactionLike {
+  /** Runs one statement inside the transaction. */
   query(text: string, params?: unknown[], options?: PGliteQueryOptions): Promise<PGliteResultLike>;
 }
 
 /** An embedded PGlite database (`new PGlite()` from `@electric-sql/pglite`). */
 export interface PGliteLike {
+  /** Runs one parameterised statement. */
   query(text: string, params?: unknown[], options?: PGliteQueryOptions): Promise<PGliteResultLike>;
+  /** Runs a script of statements without parameters (the migrations). */
   exec(text: string): Promise<unknown>;
+  /** Runs `callback` in a transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(callback: (tx: PGliteTransactionLike) => Promise<T>): Promise<T>;
+  /** Closes the database. */
   close(): Promise<void>;
 }
 

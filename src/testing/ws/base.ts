@@ -53,6 +53,7 @@ export interface LocalWsServerOptions {
   /** Called at every interval boundary of `tickMs` (clock ms), e.g. each minute. */
   onTick?(boundary: number): void;
   readonly tickMs?: number;
+  /** Called for each connection as it opens. */
   onConnection?(conn: ServerConnection): void;
 }
 
@@ -82,6 +83,7 @@ export class LocalWsServer {
     this.#o = options;
   }
 
+  /** Listens on a free port of 127.0.0.1; resolves once it accepts connections. */
   async start(): Promise<this> {
     this.#wss = new WebSocketServer({ noServer: true });
     this.#http = createServer((_req, res) => {
@@ -165,6 +167,7 @@ export class LocalWsServer {
     return out;
   }
 
+  /** Closes every connection and the server. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#o.clock.clearTimeout(this.#timer);

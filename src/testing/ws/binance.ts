@@ -57,10 +57,12 @@ export class BinanceWsServer {
     });
   }
 
+  /** The `ws://127.0.0.1:<port>` URL to pass as the client's `wsUrl`. */
   get url(): string {
     return this.server.url;
   }
 
+  /** Starts the server and its clock-driven feeds. */
   async start(): Promise<this> {
     await this.server.start();
     this.#ping();
@@ -214,6 +216,7 @@ export class BinanceWsServer {
     }
   }
 
+  /** Stops the feeds, closes every connection and the server. */
   async close(): Promise<void> {
     this.#o.clock.clearTimeout(this.#pingTimer);
     await this.server.close();

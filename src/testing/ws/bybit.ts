@@ -43,10 +43,12 @@ export class BybitWsServer {
     });
   }
 
+  /** The `ws://127.0.0.1:<port>` URL to pass as the client's `wsUrl`. */
   get url(): string {
     return this.server.url;
   }
 
+  /** Starts the server and its clock-driven feeds. */
   async start(): Promise<this> {
     await this.server.start();
     this.#check();
@@ -208,6 +210,7 @@ export class BybitWsServer {
     }
   }
 
+  /** Stops the feeds, closes every connection and the server. */
   async close(): Promise<void> {
     this.#o.clock.clearTimeout(this.#checkTimer);
     await this.server.close();

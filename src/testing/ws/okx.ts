@@ -53,10 +53,12 @@ export class OkxWsServer {
     });
   }
 
+  /** The `ws://127.0.0.1:<port>` URL to pass as the client's `wsUrl`. */
   get url(): string {
     return this.server.url;
   }
 
+  /** Starts the server and its clock-driven feeds. */
   async start(): Promise<this> {
     await this.server.start();
     this.#check();
@@ -233,6 +235,7 @@ export class OkxWsServer {
       if (c.topics.has('liquidation-orders:SWAP')) this.#send(c, JSON.stringify({ arg, data }));
   }
 
+  /** Stops the feeds, closes every connection and the server. */
   async close(): Promise<void> {
     this.#o.clock.clearTimeout(this.#checkTimer);
     await this.server.close();
