@@ -5,12 +5,6 @@
  * must keep an example.
  */
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain ES module script without declarations
-import {
-  checkExamples,
-  collectMarkdownExamples,
-  collectTsdocExamples,
-} from '../../scripts/check-examples.mjs';
 
 interface Example {
   readonly file: string;
@@ -23,6 +17,17 @@ interface Failure {
   readonly line: number;
   readonly message: string;
 }
+/** What the plain ES module script exports (it has no declaration file). */
+interface ExamplesScript {
+  collectTsdocExamples(): Example[];
+  collectMarkdownExamples(file: string): Example[];
+  checkExamples(examples: readonly Example[]): Failure[];
+}
+
+const script = new URL('../../scripts/check-examples.mjs', import.meta.url).href;
+const { checkExamples, collectMarkdownExamples, collectTsdocExamples } = (await import(
+  script
+)) as ExamplesScript;
 
 /** Declarations that must carry an `@example`, as `Owner` or `Class.member`. */
 const MAIN_EXPORTS = [
