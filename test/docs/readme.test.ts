@@ -12,6 +12,8 @@ import {
   COINALYZE_DEFAULT_RATE_LIMIT,
   OKX_RATE_LIMITS,
 } from '../../src/clients/index.js';
+import { SOURCES } from '../../src/core/types.js';
+import { VENUES } from '../../src/core/venues.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const README = readFileSync(`${ROOT}README.md`, 'utf8');
@@ -51,6 +53,10 @@ describe('README.md', () => {
     expect(row).toContain(`funding and open interest ${okx('/open-interest-history')}`);
     expect(okx('/long-short-account-ratio-contract')).toBe(okx('/taker-volume-contract'));
     expect(row).toContain(`ratios and taker volume ${okx('/taker-volume-contract')}`);
+  });
+
+  it('default: the budget table has a row for every venue of the registry', () => {
+    for (const venue of SOURCES) budgetRow(VENUES[venue].title.split(' ')[0]!);
   });
 
   it('default: a newcomer finds exactly two set-up commands: the demo and the tests', () => {
