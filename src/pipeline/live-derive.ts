@@ -59,6 +59,8 @@ export class LiveDerive {
   readonly #cache = new Map<string, unknown>();
   readonly #seen = new Map<string, DerivedHealth>();
   #first = true;
+  /** The minute of the last pass that looked at every expansion input. */
+  #expandedMinute = 0;
   #timer: unknown;
   #busy: Promise<void> | undefined;
   #again = false;
@@ -100,15 +102,21 @@ export class LiveDerive {
       `${s.plan.kind}|${s.plan.key.source}|${s.plan.key.exchange}|${s.plan.key.interval ?? ''}`;
     const groups = new Set<string>();
     const symbols = new Set<string>();
+    const averaged = (s: SeriesState) =>
+      s.plan.kind === 'candles' || s.plan.kind === 'funding' || s.plan.kind === 'openInterest';
     for (const s of dirty) {
-      if (d.marketAverage) groups.add(group(s));
+      if (d.marketAverage && averaged(s)) groups.add(group(s));
       if (d.takerTo1m && s.plan.key.source === 'binance') symbols.add(s.plan.key.symbol);
     }
+    // Expansions write minutes as they close, also when no new 5m row came: once a minute at most.
+    const minute = Math.floor(this.#host.now() / 60_000);
+    const expand = minute !== this.#expandedMinute;
+    if (expand) this.#expandedMinute = minute;
     return this.#inputs.filter((s) => {
       if (dirty.has(s) || groups.has(group(s))) return true;
       const { kind, key } = s.plan;
-      // Expansions write minutes as they close, also when no new 5m row came.
-      if ((kind === 'openInterest' || kind === 'longShortRatio') && d.expandTo1m.includes(kind)) return true;
+      if (expand && (kind === 'openInterest' || kind === 'longShortRatio') && d.expandTo1m.includes(kind))
+        return true;
       return (
         d.takerTo1m &&
         key.source === 'binance' &&
