@@ -16,10 +16,9 @@
  */
 import { HISTORY_KINDS, PerpdataError, type PostgresStorage, Sync, type VenueClient } from '../src/index.js';
 import type { Simulation } from '../src/testing/index.js';
-import { DAY, HOUR, parseTime, UsageError } from './lib/cli.js';
+import { configOrExit, DAY, HOUR, parseTime, UsageError } from './lib/cli.js';
 import { iso, span } from './lib/format.js';
 import {
-  type LiveConfig,
   type LiveView,
   parseLiveConfig,
   printLiveSummary,
@@ -71,19 +70,10 @@ Ctrl-C (or SIGTERM) stops it: what was fetched is written, status rows say 'stop
 run goes on from where the stored data ends.`;
 
 async function main(): Promise<number> {
-  let c: LiveConfig;
-  try {
-    const config = await parseLiveConfig(process.argv.slice(2), process.env, { withFrom: true });
-    if (config === 'help') {
-      console.log(USAGE);
-      return 0;
-    }
-    c = config;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`backfill-then-live: ${error.message}\nRun with --help for the options.`);
-    return 2;
-  }
+  const c = await configOrExit('backfill-then-live', USAGE, () =>
+    parseLiveConfig(process.argv.slice(2), process.env, { withFrom: true }),
+  );
+  if (typeof c === 'number') return c;
 
   const controller = new AbortController();
   stopOnSignals(controller);

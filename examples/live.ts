@@ -20,10 +20,9 @@ import {
   type VenueClient,
 } from '../src/index.js';
 import type { Simulation } from '../src/testing/index.js';
-import { MINUTE, UsageError } from './lib/cli.js';
+import { configOrExit, MINUTE } from './lib/cli.js';
 import { iso, span } from './lib/format.js';
 import {
-  type LiveConfig,
   lagByPeriod,
   parseLiveConfig,
   printLiveSummary,
@@ -94,19 +93,10 @@ function describe(kind: DataKind, row: AnyRecord): string {
 }
 
 async function main(): Promise<number> {
-  let c: LiveConfig;
-  try {
-    const config = await parseLiveConfig(process.argv.slice(2), process.env, { withFrom: false });
-    if (config === 'help') {
-      console.log(USAGE);
-      return 0;
-    }
-    c = config;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`live: ${error.message}\nRun with --help for the options.`);
-    return 2;
-  }
+  const c = await configOrExit('live', USAGE, () =>
+    parseLiveConfig(process.argv.slice(2), process.env, { withFrom: false }),
+  );
+  if (typeof c === 'number') return c;
 
   const controller = new AbortController();
   stopOnSignals(controller);

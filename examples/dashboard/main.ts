@@ -27,6 +27,7 @@ import {
 } from '../../src/index.js';
 import type { Simulation } from '../../src/testing/index.js';
 import {
+  configOrExit,
   DAY,
   HOUR,
   MINUTE,
@@ -196,19 +197,8 @@ const aborted = (signal: AbortSignal) =>
   });
 
 async function main(): Promise<number> {
-  let c: Config;
-  try {
-    const config = parseConfig(process.argv.slice(2), process.env);
-    if (config === 'help') {
-      console.log(USAGE);
-      return 0;
-    }
-    c = config;
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    console.error(`dashboard: ${error.message}\nRun with --help for the options.`);
-    return 2;
-  }
+  const c = await configOrExit('dashboard', USAGE, () => parseConfig(process.argv.slice(2), process.env));
+  if (typeof c === 'number') return c;
 
   const controller = new AbortController();
   stopOnSignals(controller);

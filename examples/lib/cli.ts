@@ -101,3 +101,24 @@ export function checkDataDir(databaseUrl: string | undefined, dataDir: string | 
   if (databaseUrl && dataDir !== undefined)
     throw new UsageError('--data-dir applies to the embedded database; unset DATABASE_URL to use it');
 }
+
+/**
+ * The parsed flags of an example, or its exit code: 0 after printing `usage` for `--help`, 2 after
+ * printing a `UsageError` (anything else is thrown on).
+ */
+export async function configOrExit<T>(
+  name: string,
+  usage: string,
+  parse: () => T | 'help' | Promise<T | 'help'>,
+): Promise<T | number> {
+  try {
+    const config = await parse();
+    if (config !== 'help') return config;
+    console.log(usage);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${name}: ${error.message}\nRun with --help for the options.`);
+    return 2;
+  }
+}
