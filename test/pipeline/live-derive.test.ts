@@ -4,13 +4,14 @@
  * second = 5 simulated minutes), through a dropped stream, and equal a batch recompute over the stored
  * inputs at the stop.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VenueClient } from '../../src/clients/base.js';
 import { Sync } from '../../src/pipeline/index.js';
 import { MemoryStorage } from '../../src/storage/index.js';
 import { simulateVenues } from '../../src/testing/index.js';
 import { simulatedClient } from '../venue-clients.js';
 import { expectDerivedEqualRecompute } from './derived-check.js';
+import { closeAfterEach, waitUntil } from './live-fixture.js';
 
 const MINUTE = 60_000;
 const SPEED = 300;
@@ -18,14 +19,7 @@ const EPOCH = Date.UTC(2024, 5, 1, 0, 0, 30);
 const SYMBOLS = ['BTC', 'ETH', 'PEPE'];
 const VENUES = ['binance', 'bybit', 'okx'] as const;
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-const waitUntil = async (clock: { now(): number }, t: number) => {
-  while (clock.now() < t) await new Promise((resolve) => setTimeout(resolve, 20));
-};
+const cleanup = closeAfterEach();
 
 describe('Sync.live(): derived series', () => {
   it('behavior: RSI, MT, 1m expansion and taker distribution follow their inputs live and equal a recompute', async () => {

@@ -16,6 +16,7 @@ import { PostgresStorage } from '../../src/storage/index.js';
 import { simulateVenues } from '../../src/testing/index.js';
 import { simulatedClient } from '../venue-clients.js';
 import { expectDerivedEqualRecompute } from './derived-check.js';
+import { waitUntil } from './live-fixture.js';
 
 const PG_URL = process.env.PERPDATA_TEST_DATABASE_URL;
 const MINUTE = 60_000;
@@ -29,10 +30,6 @@ afterAll(async () => {
   await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
   await pool.end();
 });
-
-const waitUntil = async (clock: { now(): number }, t: number) => {
-  while (clock.now() < t) await new Promise((resolve) => setTimeout(resolve, 20));
-};
 
 describe.skipIf(!PG_URL)('Sync.run() end to end on PostgreSQL', () => {
   it('resilience: every kind stays current through dropped sockets, 5xx and a ban, with contiguous ledgers', async () => {

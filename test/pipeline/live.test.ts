@@ -3,14 +3,15 @@
  * 5 simulated minutes): every series stays current, candles arrive over the streams, a dropped
  * stream leaves no hole, and what is stored equals the market on its grid, with one contiguous ledger.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { VenueClient } from '../../src/clients/base.js';
 import type { Interval } from '../../src/core/intervals.js';
 import type { SeriesKey } from '../../src/core/types.js';
-import { Sync } from '../../src/pipeline/index.js';
+import { Sync, type SyncOptions } from '../../src/pipeline/index.js';
 import { MemoryStorage } from '../../src/storage/index.js';
 import { simulateVenues } from '../../src/testing/index.js';
 import { simulatedClient } from '../venue-clients.js';
+import { closeAfterEach, waitUntil } from './live-fixture.js';
 
 const MINUTE = 60_000;
 const SPEED = 300;
@@ -18,20 +19,31 @@ const EPOCH = Date.UTC(2024, 5, 1, 0, 0, 30);
 const SYMBOLS = ['BTC', 'ETH'];
 const VENUES = ['binance', 'bybit', 'okx'] as const;
 
-const cleanup: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  while (cleanup.length > 0) await cleanup.pop()!();
-});
-
-const waitUntil = async (clock: { now(): number }, t: number) => {
-  while (clock.now() < t) await new Promise((resolve) => setTimeout(resolve, 20));
-};
+const cleanup = closeAfterEach();
 
 async function readTs(storage: MemoryStorage, kind: 'candles' | 'openInterest', key: SeriesKey) {
   const out: number[] = [];
   for await (const page of storage.read(kind, key, 0, Number.MAX_SAFE_INTEGER))
     for (const r of page) out.push(r.ts);
   return out;
+}
+
+/** Binance alone on the simulated venues into a MemoryStorage (from the present unless `from`): the single-venue tests. */
+async function binanceOnly(o: Pick<SyncOptions, 'symbols' | 'kinds'> & { from?: number }) {
+  const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
+  cleanup.push(() => sim.close());
+  const binance = simulatedClient(sim, 'binance', { retryDelayMs: 1 });
+  cleanup.push(() => binance.close());
+  const storage = new MemoryStorage();
+  const sync = new Sync({
+    storage,
+    clients: [binance],
+    ...o,
+    from: o.from ?? sim.clock.now(),
+    clock: sim.clock,
+    batchDelayMs: 50,
+  });
+  return { sim, storage, sync };
 }
 
 describe('Sync.live() and run()', () => {
@@ -128,20 +140,7 @@ describe('Sync.live() and run()', () => {
   }, 60_000);
 
   it('behavior: live() from the present, with nothing stored, writes streamed candles as they close', async () => {
-    const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
-    cleanup.push(() => sim.close());
-    const binance = simulatedClient(sim, 'binance', { retryDelayMs: 1 });
-    cleanup.push(() => binance.close());
-    const storage = new MemoryStorage();
-    const sync = new Sync({
-      storage,
-      clients: [binance],
-      symbols: ['BTC'],
-      kinds: ['candles'],
-      from: sim.clock.now(),
-      clock: sim.clock,
-      batchDelayMs: 50,
-    });
+    const { sim, storage, sync } = await binanceOnly({ symbols: ['BTC'], kinds: ['candles'] });
     const live = sync.live();
     cleanup.push(() => live.stop());
     const start = sim.clock.now();
@@ -159,21 +158,8 @@ describe('Sync.live() and run()', () => {
   }, 30_000);
 
   it('behavior: a stream gone silent is a stalled event and error row; its missed minutes come over REST, no hole', async () => {
-    const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
-    cleanup.push(() => sim.close());
-    const binance = simulatedClient(sim, 'binance', { retryDelayMs: 1 });
-    cleanup.push(() => binance.close());
-    const storage = new MemoryStorage();
     const from = EPOCH - 30 * MINUTE;
-    const sync = new Sync({
-      storage,
-      clients: [binance],
-      symbols: ['BTC', 'ETH'],
-      kinds: ['candles'],
-      from,
-      clock: sim.clock,
-      batchDelayMs: 50,
-    });
+    const { sim, storage, sync } = await binanceOnly({ symbols: ['BTC', 'ETH'], kinds: ['candles'], from });
     const stalls: string[] = [];
     const stalledAt: number[] = [];
     sync.on('stalled', (e) => {
@@ -215,20 +201,7 @@ describe('Sync.live() and run()', () => {
   }, 30_000);
 
   it('behavior: liquidations, which only a stream serves, are stored per period; quiet periods are marked empty, a drop leaves a hole', async () => {
-    const sim = await simulateVenues({ clock: { start: EPOCH, speed: SPEED } });
-    cleanup.push(() => sim.close());
-    const binance = simulatedClient(sim, 'binance', { retryDelayMs: 1 });
-    cleanup.push(() => binance.close());
-    const storage = new MemoryStorage();
-    const sync = new Sync({
-      storage,
-      clients: [binance],
-      symbols: ['BTC', 'ETH'],
-      kinds: ['liquidations'],
-      from: sim.clock.now(),
-      clock: sim.clock,
-      batchDelayMs: 50,
-    });
+    const { sim, storage, sync } = await binanceOnly({ symbols: ['BTC', 'ETH'], kinds: ['liquidations'] });
     const errors: string[] = [];
     sync.on('error', (e) => errors.push(e.error.message));
     const live = sync.live();
