@@ -50,6 +50,8 @@ interface Buffer {
   timer: ReturnType<typeof setTimeout> | undefined;
   /** When the buffer's time bound started (its first row since the last write). */
   firstAt: number;
+  /** When its last row came (`idleMs`). */
+  lastAt: number;
   inFlight: Promise<void> | undefined;
 }
 
@@ -95,6 +97,7 @@ export class BatchWriter {
         series: new Map(),
         timer: undefined,
         firstAt: 0,
+        lastAt: 0,
         inFlight: undefined,
       };
       this.#buffers.set(id, b);
@@ -142,7 +145,10 @@ export class BatchWriter {
     return new Promise((resolve) => pending.waiters.push(resolve));
   }
 
-  /** (Re)arms the flush timer of `b`: its time bound, or sooner once it has been idle `idleMs`. */
+  /**
+   * Arms the flush timer of `b`: its time bound, or sooner once it has been idle `idleMs`. A row only
+   * notes when it came; the one timer of the buffer looks again when it fires (no timer per row).
+   */
   #arm(b: Buffer): void {
     const { idleMs, maxDelayMs } = this.#o;
     if (idleMs === undefined) {
@@ -150,10 +156,16 @@ export class BatchWriter {
       return;
     }
     const now = Date.now();
-    if (b.timer === undefined) b.firstAt = now;
-    else clearTimeout(b.timer);
-    const wait = Math.max(0, Math.min(idleMs, b.firstAt + maxDelayMs - now));
-    b.timer = setTimeout(() => this.#start(b), wait);
+    b.lastAt = now;
+    if (b.timer !== undefined) return;
+    b.firstAt = now;
+    const check = () => {
+      const t = Date.now();
+      const wait = Math.min(b.lastAt + idleMs - t, b.firstAt + maxDelayMs - t);
+      if (wait <= 0) void this.#start(b);
+      else b.timer = setTimeout(check, wait);
+    };
+    b.timer = setTimeout(check, Math.min(idleMs, maxDelayMs));
   }
 
   /** Starts writing what `b` has buffered, after its write in flight. */
