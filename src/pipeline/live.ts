@@ -279,6 +279,7 @@ export class LiveSession {
         interval: string;
         clock: WsClock;
         signal: AbortSignal;
+        gapFill: boolean;
       }): LiveStream<Candle>;
     };
     while (!host.signal.aborted) {
@@ -288,6 +289,9 @@ export class LiveSession {
           interval: plan.interval as string,
           clock: host.clock,
           signal: host.signal,
+          // The session catches a series up from its ledger when a candle lands beyond what is stored:
+          // the stream's own REST gap fill would fetch the same periods again.
+          gapFill: false,
         });
         this.#reportEvents(stream, `${client.venue} ${plan.interval} candles`, bySymbol);
         for await (const candle of stream) this.#onCandle(bySymbol.get(candle.symbol), candle);
